@@ -1,0 +1,3 @@
+from edi_pipeline.cli import main
+
+main()
