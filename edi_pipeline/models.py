@@ -216,6 +216,7 @@ class Encounter:
     notes: str | None = None
     source: Where = field(default_factory=Where)  # file and record it was read from
     record_hash: str | None = None  # sha256 of the accepted record, for the ledger
+    warnings: tuple[Problem, ...] = ()  # intake warnings (unknown fields, unknown NDC…)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +228,7 @@ class Rejection:
     encounter_id: str | None
     problems: tuple[Problem, ...]
     raw: str  # the record exactly as read, for the quarantine file (PHI: never logged)
+    raw_format: Literal["json", "json_text", "csv"] = "json"  # what ``raw`` holds (see intake)
 
 
 # --------------------------------------------------------------------------- claim (coded)
@@ -300,6 +302,7 @@ class Hold:
 class Scrubbed:
     claim: Claim
     holds: tuple[Hold, ...] = ()
+    overridden: tuple[Hold, ...] = ()  # holds a person overrode (with a recorded reason)
 
     @property
     def clean(self) -> bool:

@@ -1,0 +1,70 @@
+"""``edi-pipeline run``: the whole outbound job (intake → coding → scrub → build)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from edi_pipeline.app.run import execute, settings_for
+
+
+@click.command("run")
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Practice configuration TOML (default: the bundled demo practice).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: ./edi-out).",
+)
+@click.option(
+    "--ledger",
+    metavar="PATH",
+    help="Ledger (default: $EDI_PIPELINE_LEDGER, the configuration, or ./edi-out/ledger.sqlite).",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="pyx12 validation processes (default: one per CPU).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
+def command(
+    inputs: tuple[Path, ...],
+    config: Path | None,
+    out_dir: Path | None,
+    ledger: str | None,
+    processes: int | None,
+    as_json: bool,
+) -> None:
+    """Run the outbound job: read encounters, code, scrub, build validated 837P files.
+
+    With no INPUT and no --config it runs the bundled demo practice and encounters and writes
+    to ./edi-out/ (it says so on stderr). Prints a summary: claims built, held, rejected, and
+    their dollars; DIR/report.json has the details. Exit 1 when records or claims were
+    rejected or held, 2 on a usage or configuration error.
+
+    Example: edi-pipeline run exports/today.jsonl --config practice.toml --out /srv/edi-out
+    """
+    settings = settings_for(
+        inputs,
+        config=config,
+        out_dir=out_dir,
+        ledger=ledger,
+        processes=processes,
+        demo_when_empty=True,
+    )
+    outcome = execute(settings)
+    if as_json:
+        click.echo(json.dumps(outcome.report(), indent=2))
+        click.echo(outcome.summary(), err=True)
+    else:
+        click.echo(outcome.summary())
+    sys.exit(outcome.exit_code)
