@@ -40,7 +40,7 @@ from edi_pipeline.scrub import InMemoryHistory, LayeredHistory, ScrubContext, sc
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "fixtures" / "demo" / "scrub_encounters.json"
-AS_OF = date(2025, 6, 30)  # dates of service move forward from the demo's, so only
+AS_OF = date(2026, 11, 23)  # dates of service move forward from the demo's, so only
 # the demo's own late claims meet the filing limits
 
 

@@ -95,6 +95,17 @@ class RemitRun:
         bad = any(not f.balanced or f.errors for f in self.files)
         return 1 if bad else 0
 
+    def _tally(self, adjustments: tuple, classes: tuple) -> None:
+        adjusted = self.adjusted_by_root_cause
+        for adj, c in zip(adjustments, classes, strict=True):
+            cause = c.root_cause
+            amount = adj.amount
+            self.cas_total += amount
+            adjusted[cause] = adjusted.get(cause, ZERO) + amount
+            if c.denial:
+                self.denied_dollars += amount
+                self.by_root_cause[cause] = self.by_root_cause.get(cause, ZERO) + amount
+
     def add(self, result: ClaimResult, *, matching: bool = True) -> None:
         claim = result.claim
         self.claims += 1
@@ -103,15 +114,11 @@ class RemitRun:
         self.paid += claim.paid
         status = result.classified.status
         self.by_status[status] = self.by_status.get(status, 0) + 1
-        adjusted = self.adjusted_by_root_cause
-        for adj, c in result.classified.pairs():
-            cause = c.root_cause
-            amount = adj.amount
-            self.cas_total += amount
-            adjusted[cause] = adjusted.get(cause, ZERO) + amount
-            if c.denial:
-                self.denied_dollars += amount
-                self.by_root_cause[cause] = self.by_root_cause.get(cause, ZERO) + amount
+        cc = result.classified
+        self._tally(claim.adjustments, cc.classifications)
+        for line in cc.lines:
+            if line.classifications:
+                self._tally(line.line.adjustments, line.classifications)
         if matching and not result.match.matched:
             # Without a ledger every claim is unmatched and says so itself; listing them again
             # here would make memory grow with the file.

@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from edi_pipeline.app import scrub as app
 from edi_pipeline.maps import load_maps
 from edi_pipeline.models import money
+
+if TYPE_CHECKING:
+    from edi_pipeline.ledger import Ledger
 
 
 def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -76,12 +80,11 @@ def command(
     Exit 0 when every claim is clean, 1 when a claim is held or a record was rejected or could
     not be coded, 2 on a usage or map error.
 
+    \b
     Examples:
-
-      edi-pipeline scrub fixtures/demo/scrub_encounters.json --json --as-of 2025-06-30
-
-      edi-pipeline scrub --override S-AET-BIO:aetna-infliximab-biosimilar-first
-        --reason "documented intolerance to Inflectra, chart note 2025-05-02"
+      edi-pipeline scrub fixtures/demo/scrub_encounters.json --json --as-of 2026-11-23
+      edi-pipeline scrub --override S-AET-BIOSIM:aetna-infliximab-biosimilar-first \\
+        --reason "documented intolerance to Inflectra, chart note 2026-10-02"
     """
     from edi_pipeline.practice import load_practice
 
@@ -92,11 +95,11 @@ def command(
     maps = load_maps()
     practice = load_practice(config)
     parsed = [app.parse_override(o) for o in overrides]
-    ledger = _open_ledger(ledger_option or practice.ledger, required=bool(overrides))
+    ledger = _open_ledger(ledger_option, practice.ledger, required=bool(overrides))
     try:
         if parsed:
             app.record_overrides(
-                ledger, practice.key, parsed, reason or "", maps=maps, now=datetime.now()
+                ledger, practice.key, parsed, reason or "", maps=maps, now=datetime.now(UTC)
             )
             if not as_json:
                 for claim_id, rule in parsed:
@@ -109,7 +112,7 @@ def command(
             as_of=as_of or date.today(),
             ledger=ledger,
             practice=practice.key,
-            now=datetime.now(),
+            now=datetime.now(UTC),
         )
         recorded = {}
         if ledger is not None:
@@ -126,13 +129,13 @@ def command(
     sys.exit(run.exit_code)
 
 
-def _open_ledger(option: str | None, *, required: bool):
-    """``--ledger`` / ``$EDI_PIPELINE_LEDGER`` / the practice's ledger (created when missing);
-    otherwise ``./edi-out/ledger.sqlite`` when it exists (or must, to record an override)."""
-    from edi_pipeline.ledger import DEFAULT_PATH, ENV_VAR, open_ledger
+def _open_ledger(option: str | None, configured: str | None, *, required: bool) -> Ledger | None:
+    """``--ledger``, else ``$EDI_PIPELINE_LEDGER``, else the practice's ledger (created when
+    missing); otherwise ``./edi-out/ledger.sqlite`` when it exists (or must, for an override)."""
+    from edi_pipeline.ledger import DEFAULT_PATH, ENV_VAR, ledger_spec, open_ledger
 
-    if option or os.environ.get(ENV_VAR):
-        return open_ledger(option)
+    if option or os.environ.get(ENV_VAR) or configured:
+        return open_ledger(ledger_spec(option, configured))
     default = Path.cwd() / DEFAULT_PATH
     if default.exists() or required:
         return open_ledger(default)

@@ -30,8 +30,8 @@ from edi_pipeline.models import (
     Person,
     PriorAuthorization,
     PriorClaim,
-    ProcedureGiven,
     Problem,
+    ProcedureGiven,
     Provider,
     TherapyHistory,
     Vials,
@@ -46,8 +46,9 @@ def _canonical_number(value: Any) -> str:
     raise TypeError(type(value).__name__)
 
 
-_CANONICAL = json.JSONEncoder(separators=(",", ":"), default=_canonical_number,
-                              check_circular=False)
+_CANONICAL = json.JSONEncoder(
+    separators=(",", ":"), default=_canonical_number, check_circular=False
+)
 
 
 def record_hash(clean: dict[str, Any]) -> str:

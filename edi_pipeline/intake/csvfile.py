@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -104,6 +105,7 @@ SCALARS = scalar_columns()
 ITEM_COLUMNS = _item_columns()
 ALL_ITEM_COLUMNS = {c: t for cols in ITEM_COLUMNS.values() for c, t in cols.items()}
 ALL_COLUMNS = (*SCALARS, "item", *dict.fromkeys(ALL_ITEM_COLUMNS))
+_KNOWN_COLUMNS = frozenset(ALL_COLUMNS)
 
 
 def _typed(kind: str, text: str) -> Any:
@@ -192,6 +194,18 @@ class _Header:
             else:
                 self.index[name] = i
         self.id_col = self.index.get("encounter_id")
+        self.scalar_names = [n for n in SCALARS if n in self.index]
+        positions = [self.index[n] for n in self.scalar_names]
+        self.scalar_width = max(positions, default=-1) + 1
+        # itemgetter returns a bare value for one position: always make it a tuple
+        self.scalar_getter = (
+            operator.itemgetter(*positions)
+            if len(positions) > 1
+            else (lambda cells, p=tuple(positions): tuple(cells[i] for i in p))
+        )
+        # every column that is not a scalar: the item, its columns, unknown ones (for the
+        # stray-column warnings)
+        self.item_names = frozenset(n for n in self.names if n and n not in SCALARS)
 
 
 class _Row:
@@ -213,6 +227,25 @@ def _row_id(header: _Header, cells: list[str]) -> str:
 # ------------------------------------------------------------------ rows -> one record
 
 
+def _filled(header: _Header, row: _Row, names: frozenset[str]) -> dict[str, str]:
+    """The row's non-blank cells of the given columns (a repeated column: its first cell)."""
+    filled: dict[str, str] = {}
+    for name, text in zip(header.names, row.cells, strict=False):
+        if text and name in names and name not in filled:
+            text = text.strip()
+            if text:
+                filled[name] = text
+    return filled
+
+
+def _pad(cells: list[str], width: int) -> list[str]:
+    return cells + [""] * (width - len(cells))
+
+
+def _issue(path: str, rule: str, message: str, severity: str = "error") -> Issue:
+    return (path, rule, message, severity)
+
+
 def group_to_record(header: _Header, rows: list[_Row]) -> RawRecord:
     """One encounter's rows as a parsed record (the same dict a JSON export would give)."""
     issues: list[Issue] = []
@@ -222,154 +255,228 @@ def group_to_record(header: _Header, rows: list[_Row]) -> RawRecord:
     raw = header.text + "".join(r.text if r.text.endswith("\n") else r.text + "\n" for r in rows)
 
     for name in header.duplicates:
-        issues.append((name, "csv_header_duplicate",
-                       f"{name}: the header names this column more than once", "error"))
+        issues.append(
+            _issue(
+                name, "csv_header_duplicate", f"{name}: the header names this column more than once"
+            )
+        )
+    width = len(header.names)
     for row in rows:
         if not row.ok:
-            issues.append(("", "not_utf8", f"record: line {row.line} is not valid UTF-8", "error"))
-        if len(row.cells) > len(header.names):
-            issues.append(("", "csv_row_shape",
-                           f"record: line {row.line} has {len(row.cells)} cells, more than the "
-                           f"{len(header.names)} columns of the header", "error"))
+            issues.append(_issue("", "not_utf8", f"record: line {row.line} is not valid UTF-8"))
+        if len(row.cells) > width:
+            issues.append(
+                _issue(
+                    "",
+                    "csv_row_shape",
+                    f"record: line {row.line} has {len(row.cells)} "
+                    f"cells, more than the {width} columns of the header",
+                )
+            )
+    filled_rows = [(row, _filled(header, row, header.item_names)) for row in rows]
 
-    def cell(row: _Row, column: str) -> str:
-        i = header.index.get(column)
-        return row.cells[i].strip() if i is not None and i < len(row.cells) else ""
-
-    # Scalars: the same on every row that fills them.
-    for column, kind in SCALARS.items():
-        if column not in header.index:
-            continue
-        seen: dict[str, int] = {}
-        for row in rows:
-            text = cell(row, column)
+    # Scalars: the same on every row that fills them (rows usually repeat them exactly).
+    width_needed = header.scalar_width
+    tuples = [
+        header.scalar_getter(
+            r.cells if len(r.cells) >= width_needed else _pad(r.cells, width_needed)
+        )
+        for r in rows
+    ]
+    scalar_values: dict[str, dict[str, int]] = {}
+    if all(t == tuples[0] for t in tuples):
+        for name, text in zip(header.scalar_names, tuples[0], strict=True):
+            text = text.strip()
             if text:
-                seen.setdefault(text, row.line)
+                scalar_values[name] = {text: first}
+    else:
+        for row, values in zip(rows, tuples, strict=True):
+            for name, text in zip(header.scalar_names, values, strict=True):
+                text = text.strip()
+                if not text:
+                    continue
+                seen = scalar_values.get(name)
+                if seen is None:
+                    scalar_values[name] = {text: row.line}
+                elif text not in seen:
+                    seen[text] = row.line
+    for column, seen in scalar_values.items():
         if len(seen) > 1:
             at = sorted(seen.values())
-            issues.append((column, "csv_scalar_disagrees",
-                           f"{column}: differs between rows of the encounter (lines {at[0]} and "
-                           f"{at[1]}); every row must repeat the same value", "error"))
+            issues.append(
+                _issue(
+                    column,
+                    "csv_scalar_disagrees",
+                    f"{column}: differs between rows of the "
+                    f"encounter (lines {at[0]} and {at[1]}); every row must repeat the same "
+                    "value",
+                )
+            )
             lines[column] = at[1]
-        elif seen:
-            _set(record, column, _typed(kind, next(iter(seen))))
+        else:
+            _set(record, column, _typed(SCALARS[column], next(iter(seen))))
 
     if header.id_col is None:
         # Perhaps no header at all: its cells would be data, so they are not quoted.
-        issues.append(("encounter_id", "structure_required",
-                       "encounter_id: is required, and the CSV header has no encounter_id "
-                       "column (is the first line a header?)", "error"))
+        issues.append(
+            _issue(
+                "encounter_id",
+                "structure_required",
+                "encounter_id: is required, and the "
+                "CSV header has no encounter_id column (is the first line a header?)",
+            )
+        )
     else:
-        known = {"item", *SCALARS, *ALL_ITEM_COLUMNS}
         for name in header.names:
-            if name not in known and name:
-                issues.append((name, "unknown_field",
-                               f"{name}: is not a column of the encounter CSV; kept and ignored",
-                               "warning"))
+            if name and name not in _KNOWN_COLUMNS:
+                issues.append(
+                    _issue(
+                        name,
+                        "unknown_field",
+                        f"{name}: is not a column of the encounter CSV; kept and ignored",
+                        "warning",
+                    )
+                )
 
     diagnoses: list[str] = []
     drugs: list[dict[str, Any]] = []
     procedures: list[dict[str, Any]] = []
-    injected: list[tuple[int, dict[str, Any], int, str]] = []  # (procedure no., drug, line, ref)
-    labs: list[dict[str, Any]] = []
-    auths: list[dict[str, Any]] = []
-    therapies: list[dict[str, Any]] = []
+    injected: list[tuple[dict[str, Any], int, str, bool]] = []  # (drug, line, ref, bad vials)
+    items: dict[str, list[dict[str, Any]]] = {"lab": [], "authorization": [], "therapy": []}
     visit_line: int | None = None
 
-    for row in rows:
-        item = cell(row, "item").lower()
-        if item == "" or item not in ITEM_COLUMNS:
+    for row, filled in filled_rows:
+        given = filled.get("item", "")
+        item = given.lower()
+        columns = ITEM_COLUMNS.get(item)
+        if columns is None:
             if item:
-                issues.append(("item", "csv_item_unknown",
-                               f"item: line {row.line} must be one of {', '.join(ITEMS)} "
-                               f"({shown('item', cell(row, 'item'))})", "error"))
+                issues.append(
+                    _issue(
+                        "item",
+                        "csv_item_unknown",
+                        f"item: line {row.line} must be one of "
+                        f"{', '.join(ITEMS)} ({shown('item', given)})",
+                    )
+                )
                 lines.setdefault("item", row.line)
                 continue
-            filled = [c for c in ALL_ITEM_COLUMNS if cell(row, c)]
-            if filled:
-                issues.append((filled[0], "csv_column_ignored",
-                               f"{filled[0]}: line {row.line} has no item, so its item columns "
-                               "are ignored", "warning"))
+            stray = [c for c in filled if c in ALL_ITEM_COLUMNS]
+            if stray:
+                issues.append(
+                    _issue(
+                        stray[0],
+                        "csv_column_ignored",
+                        f"{stray[0]}: line {row.line} has no item, so its item columns are ignored",
+                        "warning",
+                    )
+                )
             continue
-        columns = ITEM_COLUMNS[item]
-        for column in ALL_ITEM_COLUMNS:
-            if column not in columns and cell(row, column):
-                issues.append((column, "csv_column_ignored",
-                               f"{column}: is not a column of a {item} row (line {row.line}); "
-                               "ignored", "warning"))
+        for column in filled:
+            if column in ALL_ITEM_COLUMNS and column not in columns:
+                issues.append(
+                    _issue(
+                        column,
+                        "csv_column_ignored",
+                        f"{column}: is not a column of a {item} row (line {row.line}); ignored",
+                        "warning",
+                    )
+                )
         if item == "diagnosis":
-            code = cell(row, "code")
             lines[f"diagnoses[{len(diagnoses)}]"] = row.line
-            diagnoses.append(code)
+            diagnoses.append(filled.get("code", ""))
             continue
         entry: dict[str, Any] = {}
+        bad_vials = False
         for column, kind in columns.items():
-            text = cell(row, column)
-            if not text or column == "procedure":
+            text = filled.get(column)
+            if text is None or column == "procedure":
                 continue
             if kind == "vials":
                 vials = _vials(text)
-                if vials is None:
-                    path = f"drugs[{len(drugs)}].vials"
-                    issues.append((path, "csv_vials_shape",
-                                   f"vials: line {row.line} must be SIZExCOUNT separated by ';', "
-                                   f"e.g. 100x4;500x1 (got text of {len(text)} characters)",
-                                   "error"))
-                    entry["vials"] = text
-                else:
-                    entry["vials"] = vials
-                continue
-            entry[column] = _typed(kind, text)
-        if item == "drug":
-            ref = cell(row, "procedure")
-            if ref:
-                injected.append((len(injected), entry, row.line, ref))
+                bad_vials = vials is None
+                entry["vials"] = text if vials is None else vials
             else:
-                lines[f"drugs[{len(drugs)}]"] = row.line
-                drugs.append(entry)
+                entry[column] = _typed(kind, text)
+        if item == "drug":
+            ref = filled.get("procedure")
+            if ref:
+                injected.append((entry, row.line, ref, bad_vials))
+                continue
+            path = f"drugs[{len(drugs)}]"
+            lines[path] = row.line
+            drugs.append(entry)
+            if bad_vials:
+                issues.append(_vials_issue(path, row.line))
         elif item == "procedure":
             lines[f"procedures[{len(procedures)}]"] = row.line
             procedures.append(entry)
         elif item == "visit":
             if visit_line is not None:
-                issues.append(("visit", "csv_visit_repeated",
-                               f"visit: lines {visit_line} and {row.line} both give the visit; "
-                               "an encounter has one", "error"))
+                issues.append(
+                    _issue(
+                        "visit",
+                        "csv_visit_repeated",
+                        f"visit: lines {visit_line} and "
+                        f"{row.line} both give the visit; an encounter has one",
+                    )
+                )
             else:
-                visit_line = row.line
-                lines["visit"] = row.line
+                visit_line = lines["visit"] = row.line
                 record["visit"] = entry
-        elif item == "lab":
-            lines[f"labs[{len(labs)}]"] = row.line
-            labs.append(entry)
-        elif item == "authorization":
-            lines[f"prior_authorizations[{len(auths)}]"] = row.line
-            auths.append(entry)
-        elif item == "therapy":
-            lines[f"therapy_history[{len(therapies)}]"] = row.line
-            therapies.append(entry)
+        else:
+            key = _ITEM_ARRAYS[item]
+            lines[f"{key}[{len(items[item])}]"] = row.line
+            items[item].append(entry)
 
-    for _, entry, line, ref in injected:
+    for entry, line, ref, bad_vials in injected:
         n = int(ref) if _INT.fullmatch(ref) else 0
         if not 1 <= n <= len(procedures):
-            issues.append(("procedure", "csv_procedure_ref",
-                           f"procedure: line {line} names a procedure the encounter does not "
-                           f"have ({len(procedures)} procedure row(s)); give the 1-based "
-                           "position of the procedure row", "error"))
+            issues.append(
+                _issue(
+                    "procedure",
+                    "csv_procedure_ref",
+                    f"procedure: line {line} names a "
+                    f"procedure the encounter does not have ({len(procedures)} procedure "
+                    "row(s)); give the 1-based position of the procedure row",
+                )
+            )
             lines.setdefault("procedure", line)
             continue
         inj = procedures[n - 1].setdefault("drugs", [])
-        lines[f"procedures[{n - 1}].drugs[{len(inj)}]"] = line
+        path = f"procedures[{n - 1}].drugs[{len(inj)}]"
+        lines[path] = line
         inj.append(entry)
+        if bad_vials:
+            issues.append(_vials_issue(path, line))
 
-    for key, items in (("diagnoses", diagnoses), ("drugs", drugs), ("procedures", procedures),
-                       ("labs", labs), ("prior_authorizations", auths),
-                       ("therapy_history", therapies)):
-        if items:
-            record[key] = items
+    for key, values in (
+        ("diagnoses", diagnoses),
+        ("drugs", drugs),
+        ("procedures", procedures),
+        ("labs", items["lab"]),
+        ("prior_authorizations", items["authorization"]),
+        ("therapy_history", items["therapy"]),
+    ):
+        if values:
+            record[key] = values
     lines[""] = first
-    return RawRecord(first, raw, record, issues=issues, raw_format="csv", line=first,
-                     lines=lines)
+    return RawRecord(first, raw, record, issues=issues, raw_format="csv", line=first, lines=lines)
+
+
+_ITEM_ARRAYS = {
+    "lab": "labs",
+    "authorization": "prior_authorizations",
+    "therapy": "therapy_history",
+}
+
+
+def _vials_issue(path: str, line: int) -> Issue:
+    return _issue(
+        f"{path}.vials",
+        "csv_vials_shape",
+        f"{path}.vials: line {line} must be SIZExCOUNT separated by ';', e.g. 100x4;500x1",
+    )
 
 
 def _vials(text: str) -> list[dict[str, Any]] | None:
@@ -381,8 +488,14 @@ def _vials(text: str) -> list[dict[str, Any]] | None:
         if m is None:
             return None
         size = Decimal(m.group(1))
-        out.append({"size_mg": int(size) if size == size.to_integral_value() and "." not in
-                    m.group(1) else size, "count": int(m.group(2))})
+        out.append(
+            {
+                "size_mg": int(size)
+                if size == size.to_integral_value() and "." not in m.group(1)
+                else size,
+                "count": int(m.group(2)),
+            }
+        )
     return out or None
 
 
@@ -435,8 +548,12 @@ def from_text(text: str) -> RawRecord:
     rows = [_Row(n, d.decode("utf-8"), True) for n, d in physical[1:]]
     rows = [r for r in rows if any(c.strip() for c in r.cells)]
     if not rows:
-        return RawRecord(1, text, issues=[("", "csv_row_shape", "record: holds no CSV rows",
-                                           "error")], raw_format="csv")
+        return RawRecord(
+            1,
+            text,
+            issues=[("", "csv_row_shape", "record: holds no CSV rows", "error")],
+            raw_format="csv",
+        )
     return group_to_record(header, rows)
 
 
@@ -497,8 +614,9 @@ def encounter_rows(record: dict[str, Any]) -> list[dict[str, str]]:
 
 def write_csv(records: Any, stream: Any, columns: tuple[str, ...] = ALL_COLUMNS) -> None:
     """Write encounter records as CSV (text stream) with the given columns (default: all)."""
-    writer = csv.DictWriter(stream, fieldnames=list(columns), extrasaction="ignore",
-                            lineterminator="\n")
+    writer = csv.DictWriter(
+        stream, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
+    )
     writer.writeheader()
     for record in records:
         writer.writerows(encounter_rows(record))

@@ -61,8 +61,9 @@ def read_jsonl(stream: BinaryIO) -> Iterator[RawRecord]:
         try:
             value = decode(text)
         except (ValueError, RecursionError) as exc:
-            yield RawRecord(number, text, issues=[syntax_issue(exc)], raw_format="json_text",
-                            line=number)
+            yield RawRecord(
+                number, text, issues=[syntax_issue(exc)], raw_format="json_text", line=number
+            )
             continue
         yield RawRecord(number, text, value, line=number)
 
@@ -154,8 +155,9 @@ def _record(number: int, raw: str, value: object) -> RawRecord:
 
 def _bad(number: int, raw: str, rule: str, message: str) -> RawRecord:
     text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return RawRecord(number, text, issues=[("", rule, f"record: {message}", "error")],
-                     raw_format="json_text")
+    return RawRecord(
+        number, text, issues=[("", rule, f"record: {message}", "error")], raw_format="json_text"
+    )
 
 
 def _elements(buf: _Buffer, name: str) -> Iterator[RawRecord]:
@@ -221,8 +223,12 @@ def _elements(buf: _Buffer, name: str) -> Iterator[RawRecord]:
                 return index + 1
             if stop == start and buf.text[start] != ",":
                 stop += 1
-            yield RawRecord(index, buf.text[start:stop].strip(), issues=[syntax_issue(exc)],
-                            raw_format="json_text")
+            yield RawRecord(
+                index,
+                buf.text[start:stop].strip(),
+                issues=[syntax_issue(exc)],
+                raw_format="json_text",
+            )
             buf.pos = stop
             index += 1
             continue
@@ -231,9 +237,9 @@ def _elements(buf: _Buffer, name: str) -> Iterator[RawRecord]:
         index += 1
 
 
-def read_json(stream: BinaryIO, name: str, chunk: int = CHUNK) -> Iterator[RawRecord]:
+def read_json(stream: BinaryIO, name: str, chunk: int | None = None) -> Iterator[RawRecord]:
     """Records of a JSON file: a bare array or ``{"encounters": [...]}`` (or one encounter)."""
-    buf = _Buffer(stream, chunk)
+    buf = _Buffer(stream, chunk or CHUNK)
     first = buf.skip_ws()
     if first == "":
         return
@@ -248,15 +254,23 @@ def read_json(stream: BinaryIO, name: str, chunk: int = CHUNK) -> Iterator[RawRe
             yield _bad(0, _rest(buf), "json_syntax", "is not valid JSON")
             return
         _, end = decoded
-        yield _bad(0, buf.text[buf.pos : end], "container_shape",
-                   'a JSON file holds an array of encounters or {"encounters": [...]} '
-                   "(got a single value)")
+        yield _bad(
+            0,
+            buf.text[buf.pos : end],
+            "container_shape",
+            'a JSON file holds an array of encounters or {"encounters": [...]} '
+            "(got a single value)",
+        )
         buf.pos = end
         count = 1
     if buf.skip_ws() != "":
         log.warning("intake.json_trailing_data", file=name)
-        yield _bad(count, _rest(buf), "trailing_data",
-                   "text after the end of the JSON document (kept here so that nothing is lost)")
+        yield _bad(
+            count,
+            _rest(buf),
+            "trailing_data",
+            "text after the end of the JSON document (kept here so that nothing is lost)",
+        )
 
 
 def _rest(buf: _Buffer) -> str:
@@ -332,9 +346,13 @@ def _broken_object(
         rest = _rest(buf)
         if rest:
             log.warning("intake.json_trailing_data", file=name)
-            yield _bad(count, rest, "trailing_data",
-                       "text after the encounters array is not valid JSON (kept here so that "
-                       "nothing is lost)")
+            yield _bad(
+                count,
+                rest,
+                "trailing_data",
+                "text after the encounters array is not valid JSON (kept here so that "
+                "nothing is lost)",
+            )
             return count + 1
         return count
     buf.pos = start
@@ -344,6 +362,10 @@ def _broken_object(
         issue = ("", "json_syntax", "record: is not valid JSON", "error")
     except (ValueError, RecursionError) as exc:
         issue = syntax_issue(exc)
-    yield RawRecord(0, raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
-                    issues=[issue], raw_format="json_text")
+    yield RawRecord(
+        0,
+        raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+        issues=[issue],
+        raw_format="json_text",
+    )
     return 1

@@ -84,8 +84,9 @@ def _unwrap(raw: RawRecord) -> RawRecord:
         return inner
     if fmt == "json_text" and type(record) is str:
         value, issues = parse_json_text(record)
-        return RawRecord(raw.number, record, value, issues,
-                         "json_text" if issues else "json", line=raw.line)
+        return RawRecord(
+            raw.number, record, value, issues, "json_text" if issues else "json", line=raw.line
+        )
     try:
         text = dump_json(record)
     except RecursionError:
@@ -117,21 +118,32 @@ class _FileState:
         self.ctx = RuleContext(maps)
         self.name = name
         self.fmt = fmt
-        self.seen = HashTable()
+        self.seen = HashTable(values=False)
         self.records = 0
         self.accepted = 0
         self.rejected = 0
         self.warnings = 0
-        self._warned: set[tuple[str, str]] = set()
+        self._warned: set[tuple[str, str]] = set()  # (rule, field pattern) logged once
+        self._seen_paths: set[tuple[str, str]] = set()  # (rule, exact path) already handled
 
     def note_warnings(self, warnings: list[Issue], record: int, encounter_id: str | None) -> None:
         self.warnings += len(warnings)
         for path, rule, _, _ in warnings:
+            if (rule, path) in self._seen_paths:
+                continue
+            if len(self._seen_paths) < 10_000:
+                self._seen_paths.add((rule, path))
             key = (rule, _INDEX.sub("[]", path))
             if key not in self._warned and len(self._warned) < 1000:
                 self._warned.add(key)
-                log.info("intake.warning_noted", file=self.name, rule=rule, field=key[1],
-                         record=record, encounter_id=encounter_id)
+                log.info(
+                    "intake.warning_noted",
+                    file=self.name,
+                    rule=rule,
+                    field=key[1],
+                    record=record,
+                    encounter_id=encounter_id,
+                )
 
 
 def decide(
@@ -165,13 +177,24 @@ def decide(
             issues.extend(semantic)
         if encounter_id is not None:
             if encounter_id in known_ids:
-                issues.append(("encounter_id", "duplicate_encounter",
-                               f"encounter_id: {encounter_id} was already built into a claim "
-                               "(ledger); send a replacement (prior_claim) instead", "error"))
+                issues.append(
+                    (
+                        "encounter_id",
+                        "duplicate_encounter",
+                        f"encounter_id: {encounter_id} was already built into a claim "
+                        "(ledger); send a replacement (prior_claim) instead",
+                        "error",
+                    )
+                )
             elif state.seen.add(encounter_id):
-                issues.append(("encounter_id", "duplicate_encounter",
-                               f"encounter_id: {encounter_id} appears earlier in this file",
-                               "error"))
+                issues.append(
+                    (
+                        "encounter_id",
+                        "duplicate_encounter",
+                        f"encounter_id: {encounter_id} appears earlier in this file",
+                        "error",
+                    )
+                )
     state.records += 1
     errors = [i for i in issues if i[3] == "error"]
     warnings = [i for i in issues if i[3] != "error"]
@@ -179,19 +202,34 @@ def decide(
 
     def problem(issue: Issue) -> Problem:
         path, rule, message, severity = issue
-        where = Where(file=state.name, record=raw.number, encounter_id=encounter_id,
-                      field=path or None, line=_line_of(raw, path) if state.fmt == "csv" else
-                      raw.line)
+        where = Where(
+            file=state.name,
+            record=raw.number,
+            encounter_id=encounter_id,
+            field=path or None,
+            line=_line_of(raw, path) if state.fmt == "csv" else raw.line,
+        )
         return Problem(code=rule, message=message, where=where, severity=severity)  # type: ignore[arg-type]
 
     if errors or clean is None or type(clean) is not dict:
         state.rejected += 1
         problems = tuple(problem(i) for i in errors + warnings)
-        log.warning("intake.record_rejected", file=state.name, record=raw.number,
-                    encounter_id=encounter_id, rules=sorted({i[1] for i in errors}),
-                    fields=[i[0] or "record" for i in errors][:20])
-        return Rejection(file=state.name, record=raw.number, encounter_id=encounter_id,
-                         problems=problems, raw=raw.raw, raw_format=raw.raw_format)
+        log.warning(
+            "intake.record_rejected",
+            file=state.name,
+            record=raw.number,
+            encounter_id=encounter_id,
+            rules=sorted({i[1] for i in errors}),
+            fields=[i[0] or "record" for i in errors][:20],
+        )
+        return Rejection(
+            file=state.name,
+            record=raw.number,
+            encounter_id=encounter_id,
+            problems=problems,
+            raw=raw.raw,
+            raw_format=raw.raw_format,
+        )
     state.accepted += 1
     source = Where(file=state.name, record=raw.number, encounter_id=encounter_id, line=raw.line)
     return build_encounter(clean, source=source, warnings=tuple(problem(i) for i in warnings))
@@ -213,8 +251,11 @@ def read_file(
         with path.open("rb"):
             pass
     except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})",
-                         where=Where(file=str(path)), code="input_unreadable") from None
+        raise InputError(
+            f"cannot be read ({exc.strerror or type(exc).__name__})",
+            where=Where(file=str(path)),
+            code="input_unreadable",
+        ) from None
     return _read(path, fmt, maps, known_ids)
 
 
@@ -224,5 +265,12 @@ def _read(
     state = _FileState(str(path), fmt, maps)
     for raw in _raw_records(path, fmt, lambda: path.open("rb")):
         yield decide(raw, maps, state, known_ids)
-    log.info("intake.file_read", file=state.name, format=fmt, records=state.records,
-             accepted=state.accepted, rejected=state.rejected, warnings=state.warnings)
+    log.info(
+        "intake.file_read",
+        file=state.name,
+        format=fmt,
+        records=state.records,
+        accepted=state.accepted,
+        rejected=state.rejected,
+        warnings=state.warnings,
+    )

@@ -70,9 +70,14 @@ def dump_json(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dict):
-        return "{" + ", ".join(
-            f"{json.dumps(k, ensure_ascii=False)}: {dump_json(v)}" for k, v in value.items()
-        ) + "}"
+        return (
+            "{"
+            + ", ".join(
+                f"{json.dumps(str(k), ensure_ascii=False)}: {dump_json(v)}"
+                for k, v in value.items()
+            )
+            + "}"
+        )
     if isinstance(value, list):
         return "[" + ", ".join(dump_json(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False)

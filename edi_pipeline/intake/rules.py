@@ -157,7 +157,12 @@ def opened_mg(drug: dict[str, Any]) -> Decimal | None:
         if type(vial) is not dict:
             return None
         size, count = number(vial.get("size_mg")), vial.get("count")
-        if size is None or not 0 < size <= 10**6 or type(count) is not int or not 0 < count <= 10**4:
+        if (
+            size is None
+            or not 0 < size <= 10**6
+            or type(count) is not int
+            or not 0 < count <= 10**4
+        ):
             return None
         total += size * count
     return total
@@ -179,8 +184,12 @@ class RuleContext:
         self.maps = maps
         self.drugs = maps.drugs
         self.joints = maps.joints
+        self.joint_names = frozenset(maps.joints)
+        self.payer_keys = frozenset(maps.payers)
+        self.place_codes = frozenset(maps.places_of_service)
         self._candidates: dict[str, tuple[Any, ...]] = {}
         self._packages: dict[str, Any] = {}
+        self._ndc11: dict[str, str | None] = {}
         self._npi: dict[str, bool] = {}
 
     def candidates(self, name: str) -> tuple[Any, ...]:
@@ -191,10 +200,18 @@ class RuleContext:
                 self._candidates[name] = found
         return found
 
+    def ndc11(self, ndc: str) -> str | None:
+        found = self._ndc11.get(ndc, _NO)
+        if found is _NO:
+            found = ndc_to_11(ndc)
+            if len(self._ndc11) < 10_000:
+                self._ndc11[ndc] = found
+        return found
+
     def package(self, ndc: str) -> Any:
         found = self._packages.get(ndc, _NO)
         if found is _NO:
-            found = self.drugs.package(ndc) if ndc_to_11(ndc) else None
+            found = self.drugs.package(ndc) if self.ndc11(ndc) else None
             if len(self._packages) < 10_000:
                 self._packages[ndc] = found
         return found
@@ -223,6 +240,21 @@ class DrugFacts:
     opened: Decimal | None
 
 
+@dataclass(slots=True)
+class RecordFacts:
+    """What several record rules need, worked out once per record."""
+
+    drugs: list[DrugFacts]
+    dates: list[tuple[str, Any, date | None]]  # (path, value, the real date or None)
+    parsed: dict[str, date]  # path -> real date, for the dates that are real
+
+
+def _record_facts(record: dict[str, Any], ctx: RuleContext) -> RecordFacts:
+    dates = [(path, value, real_date(value)) for path, value in _date_fields(record)]
+    parsed = {path: day for path, _, day in dates if day is not None}
+    return RecordFacts(drugs=_drug_facts(record, ctx), dates=dates, parsed=parsed)
+
+
 def _drug_facts(record: dict[str, Any], ctx: RuleContext) -> list[DrugFacts]:
     entries: list[tuple[str, dict[str, Any]]] = []
     for i, drug in enumerate(_items(record.get("drugs"))):
@@ -239,7 +271,7 @@ def _drug_facts(record: dict[str, Any], ctx: RuleContext) -> list[DrugFacts]:
         name, ndc = drug.get("drug"), drug.get("ndc")
         name = name if type(name) is str else None
         ndc = ndc if type(ndc) is str and ndc.strip() else None
-        ndc11 = ndc_to_11(ndc) if ndc is not None else None
+        ndc11 = ctx.ndc11(ndc) if ndc is not None else None
         facts.append(
             DrugFacts(
                 path=path,
@@ -260,25 +292,38 @@ def _drug_facts(record: dict[str, Any], ctx: RuleContext) -> list[DrugFacts]:
 
 
 @rule("npi_luhn", "record")
-def npi_luhn(record: dict[str, Any], ctx: RuleContext, out: list[Issue]) -> None:
+def npi_luhn(
+    record: dict[str, Any], ctx: RuleContext, out: list[Issue], facts: RecordFacts
+) -> None:
     """The rendering NPI's check digit (Luhn over 80840 + the 10 digits) must be right."""
     npi = _obj(record.get("rendering_provider")).get("npi")
     if type(npi) is str and _NPI.fullmatch(npi) and not ctx.npi_ok(npi):
-        out.append(error("rendering_provider.npi", "npi_luhn",
-                         "check digit is wrong (Luhn with prefix 80840; got 10 digits that "
-                         "fail it)"))
+        out.append(
+            error(
+                "rendering_provider.npi",
+                "npi_luhn",
+                "check digit is wrong (Luhn with prefix 80840; got 10 digits that fail it)",
+            )
+        )
 
 
 @rule("icd10_principal", "record")
-def icd10_principal(record: dict[str, Any], ctx: RuleContext, out: list[Issue]) -> None:
+def icd10_principal(
+    record: dict[str, Any], ctx: RuleContext, out: list[Issue], facts: RecordFacts
+) -> None:
     """The first diagnosis is the principal: an external-cause code (V00–Y99) never is."""
     codes = record.get("diagnoses")
     if type(codes) is list and codes and type(codes[0]) is str:
         first = codes[0].strip()
         if first[:1] in _EXTERNAL_CAUSE and icd10_is_well_formed(first):
-            out.append(error("diagnoses[0]", "icd10_principal",
-                             "an external-cause code (V00-Y99) cannot be the principal "
-                             "diagnosis; list the condition treated first"))
+            out.append(
+                error(
+                    "diagnoses[0]",
+                    "icd10_principal",
+                    "an external-cause code (V00-Y99) cannot be the principal "
+                    "diagnosis; list the condition treated first",
+                )
+            )
 
 
 def _date_fields(record: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -301,76 +346,98 @@ def _date_fields(record: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 @rule("date_real", "record")
-def date_real(record: dict[str, Any], ctx: RuleContext, out: list[Issue]) -> None:
+def date_real(
+    record: dict[str, Any], ctx: RuleContext, out: list[Issue], facts: RecordFacts
+) -> None:
     """A date shaped YYYY-MM-DD must be a real calendar date (no 2025-02-30)."""
-    for path, value in _date_fields(record):
-        if type(value) is str and _DATE.fullmatch(value) and real_date(value) is None:
-            out.append(error(path, "date_real",
-                             "is not a real calendar date (got a date-shaped text)"))
+    for path, value, day in facts.dates:
+        if day is None and type(value) is str and _DATE.fullmatch(value):
+            out.append(
+                error(path, "date_real", "is not a real calendar date (got a date-shaped text)")
+            )
+
+
+_RANGES = (
+    ("prior_authorizations", "valid_from", "valid_to", "is before valid_from"),
+    ("therapy_history", "start", "end", "is before start"),
+)
 
 
 @rule("date_order", "record")
-def date_order(record: dict[str, Any], ctx: RuleContext, out: list[Issue]) -> None:
+def date_order(
+    record: dict[str, Any], ctx: RuleContext, out: list[Issue], facts: RecordFacts
+) -> None:
     """Ranges run forwards, and nobody is born after the date of service."""
-    service = real_date(record.get("date_of_service"))
+    days = facts.parsed
+    service = days.get("date_of_service")
     if service is not None:
-        people = [("patient", _obj(record.get("patient")))]
-        subscriber = _obj(_obj(record.get("coverage")).get("subscriber"))
-        if subscriber:
-            people.append(("coverage.subscriber", subscriber))
-        for prefix, person in people:
-            born = real_date(person.get("birth_date"))
+        for prefix in ("patient", "coverage.subscriber"):
+            born = days.get(f"{prefix}.birth_date")
             if born is not None and born > service:
-                out.append(error(f"{prefix}.birth_date", "date_order",
-                                 "is after the date of service"))
-    for i, auth in enumerate(_items(record.get("prior_authorizations"))):
-        auth = _obj(auth)
-        start, end = real_date(auth.get("valid_from")), real_date(auth.get("valid_to"))
-        if start is not None and end is not None and end < start:
-            out.append(error(f"prior_authorizations[{i}].valid_to", "date_order",
-                             "is before valid_from"))
-    for i, therapy in enumerate(_items(record.get("therapy_history"))):
-        therapy = _obj(therapy)
-        start, end = real_date(therapy.get("start")), real_date(therapy.get("end"))
-        if start is not None and end is not None and end < start:
-            out.append(error(f"therapy_history[{i}].end", "date_order", "is before start"))
+                out.append(
+                    error(f"{prefix}.birth_date", "date_order", "is after the date of service")
+                )
+    for key, first, last, words in _RANGES:
+        items = record.get(key)
+        if type(items) is not list:
+            continue
+        for i in range(len(items)):
+            start, end = days.get(f"{key}[{i}].{first}"), days.get(f"{key}[{i}].{last}")
+            if start is not None and end is not None and end < start:
+                out.append(error(f"{key}[{i}].{last}", "date_order", words))
 
 
 @rule("weight_required", "record")
-def weight_required(record: dict[str, Any], ctx: RuleContext, out: list[Issue],
-                    facts: list[DrugFacts]) -> None:
+def weight_required(
+    record: dict[str, Any], ctx: RuleContext, out: list[Issue], facts: RecordFacts
+) -> None:
     """A per-kg dose needs the patient's weight to be multiplied out."""
     if "weight_kg" in record:
         return
-    for f in facts:
+    for f in facts.drugs:
         if "dose_mg_per_kg" in f.drug:
-            out.append(error("weight_kg", "weight_required",
-                             f"is required because {f.path} is dosed per kg"))
+            out.append(
+                error(
+                    "weight_kg", "weight_required", f"is required because {f.path} is dosed per kg"
+                )
+            )
             return
 
 
 @rule("payer_known", "record")
-def payer_known(record: dict[str, Any], ctx: RuleContext, out: list[Issue]) -> None:
+def payer_known(
+    record: dict[str, Any], ctx: RuleContext, out: list[Issue], facts: RecordFacts
+) -> None:
     """coverage.payer_id is a key of maps/payers."""
     payer = _obj(record.get("coverage")).get("payer_id")
-    payers = ctx.maps.payers
-    if type(payer) is str and payer.strip() and payer not in payers:
-        known = ", ".join(sorted(payers))
-        out.append(error("coverage.payer_id", "payer_known",
-                         f"is not a payer in maps/payers (known: {known}; "
-                         f"{shown('coverage.payer_id', payer)})"))
+    if type(payer) is str and payer.strip() and payer not in ctx.payer_keys:
+        known = ", ".join(sorted(ctx.payer_keys))
+        out.append(
+            error(
+                "coverage.payer_id",
+                "payer_known",
+                f"is not a payer in maps/payers (known: {known}; "
+                f"{shown('coverage.payer_id', payer)})",
+            )
+        )
 
 
 @rule("place_of_service_known", "record")
-def place_of_service_known(record: dict[str, Any], ctx: RuleContext, out: list[Issue]) -> None:
+def place_of_service_known(
+    record: dict[str, Any], ctx: RuleContext, out: list[Issue], facts: RecordFacts
+) -> None:
     """place_of_service is a code of maps/places_of_service.csv."""
     pos = record.get("place_of_service")
-    places = ctx.maps.places_of_service
-    if type(pos) is str and len(pos) == 2 and pos.isdigit() and pos not in places:
-        known = ", ".join(sorted(places))
-        out.append(error("place_of_service", "place_of_service_known",
-                         f"is not a place of service in maps/places_of_service.csv (known: "
-                         f"{known}; {shown('place_of_service', pos)})"))
+    if type(pos) is str and len(pos) == 2 and pos.isdigit() and pos not in ctx.place_codes:
+        known = ", ".join(sorted(ctx.place_codes))
+        out.append(
+            error(
+                "place_of_service",
+                "place_of_service_known",
+                f"is not a place of service in maps/places_of_service.csv (known: "
+                f"{known}; {shown('place_of_service', pos)})",
+            )
+        )
 
 
 # ------------------------------------------------------------------ drug rules
@@ -388,18 +455,26 @@ def stop_after_start(f: DrugFacts, ctx: RuleContext, out: list[Issue]) -> None:
         return
     start, stop = real_time(start_text), real_time(stop_text)
     if start is not None and stop is not None and stop <= start:
-        out.append(error(f"{f.path}.stop_time", "stop_after_start",
-                         f"must be after start_time on the same day (got {start_text} to "
-                         f"{stop_text})"))
+        out.append(
+            error(
+                f"{f.path}.stop_time",
+                "stop_after_start",
+                f"must be after start_time on the same day (got {start_text} to {stop_text})",
+            )
+        )
 
 
 @rule("vials_hold_dose", "drug")
 def vials_hold_dose(f: DrugFacts, ctx: RuleContext, out: list[Issue]) -> None:
     """The vials opened must hold at least the dose given."""
     if f.dose is not None and f.opened is not None and f.opened < f.dose:
-        out.append(error(f"{f.path}.vials", "vials_hold_dose",
-                         f"the vials opened hold {mg(f.opened)} mg, less than the dose of "
-                         f"{mg(f.dose)} mg"))
+        out.append(
+            error(
+                f"{f.path}.vials",
+                "vials_hold_dose",
+                f"the vials opened hold {mg(f.opened)} mg, less than the dose of {mg(f.dose)} mg",
+            )
+        )
 
 
 @rule("discarded_agrees", "drug")
@@ -412,10 +487,15 @@ def discarded_agrees(f: DrugFacts, ctx: RuleContext, out: list[Issue]) -> None:
         return
     expected = f.opened - f.dose
     if abs(discarded - expected) > _DISCARD_TOLERANCE_MG:
-        out.append(error(f"{f.path}.discarded_mg", "discarded_agrees",
-                         f"documents {mg(discarded)} mg discarded, but the vials "
-                         f"({mg(f.opened)} mg) minus the dose ({mg(f.dose)} mg) leave "
-                         f"{mg(expected)} mg (0.5 mg tolerance)"))
+        out.append(
+            error(
+                f"{f.path}.discarded_mg",
+                "discarded_agrees",
+                f"documents {mg(discarded)} mg discarded, but the vials "
+                f"({mg(f.opened)} mg) minus the dose ({mg(f.dose)} mg) leave "
+                f"{mg(expected)} mg (0.5 mg tolerance)",
+            )
+        )
 
 
 @rule("drug_known", "drug")
@@ -424,12 +504,17 @@ def drug_known(f: DrugFacts, ctx: RuleContext, out: list[Issue]) -> None:
 
     Oral premedications are recorded but never billed, so they need not be in the map.
     """
-    if f.name is not None and f.name.strip() and not f.candidates:
-        if f.drug.get("route") != "ORAL":
-            path = f"{f.path}.drug"
-            out.append(error(path, "drug_known",
-                             "is not a drug in maps/drugs.csv by generic, brand or alias name "
-                             f"({shown(path, f.name)})"))
+    oral = f.drug.get("route") == "ORAL"
+    if f.name is not None and f.name.strip() and not f.candidates and not oral:
+        path = f"{f.path}.drug"
+        out.append(
+            error(
+                path,
+                "drug_known",
+                "is not a drug in maps/drugs.csv by generic, brand or alias name "
+                f"({shown(path, f.name)})",
+            )
+        )
 
 
 @rule("ndc_shape", "drug")
@@ -437,9 +522,14 @@ def ndc_shape(f: DrugFacts, ctx: RuleContext, out: list[Issue]) -> None:
     """An NDC is 10 digits hyphenated 4-4-2, 5-3-2 or 5-4-1, or 11 digits (5-4-2)."""
     if f.ndc is not None and f.ndc11 is None:
         path = f"{f.path}.ndc"
-        out.append(error(path, "ndc_shape",
-                         "must be 10 digits hyphenated 4-4-2, 5-3-2 or 5-4-1, or 11 digits "
-                         f"({shown(path, f.ndc)}; 10 digits without hyphens are ambiguous)"))
+        out.append(
+            error(
+                path,
+                "ndc_shape",
+                "must be 10 digits hyphenated 4-4-2, 5-3-2 or 5-4-1, or 11 digits "
+                f"({shown(path, f.ndc)}; 10 digits without hyphens are ambiguous)",
+            )
+        )
 
 
 @rule("ndc_product", "drug")
@@ -449,15 +539,24 @@ def ndc_product(f: DrugFacts, ctx: RuleContext, out: list[Issue]) -> None:
         return
     package = f.package
     if package is None:
-        out.append(warning(f"{f.path}.ndc", "ndc_unknown",
-                           "is not in maps/drug_packages.csv; accepted, since no bundled list "
-                           "is complete"))
+        out.append(
+            warning(
+                f"{f.path}.ndc",
+                "ndc_unknown",
+                "is not in maps/drug_packages.csv; accepted, since no bundled list is complete",
+            )
+        )
         return
     if f.candidates and all(p.hcpcs != package.hcpcs for p in f.candidates):
         owner = ctx.drugs.by_hcpcs(package.hcpcs)
-        out.append(error(f"{f.path}.ndc", "ndc_product",
-                         f"{package.ndc11} is {package.description} ({_product_words(owner)}), "
-                         f"not the drug named ({_product_words(f.candidates[0])})"))
+        out.append(
+            error(
+                f"{f.path}.ndc",
+                "ndc_product",
+                f"{package.ndc11} is {package.description} ({_product_words(owner)}), "
+                f"not the drug named ({_product_words(f.candidates[0])})",
+            )
+        )
 
 
 @rule("hcpcs_matches", "drug")
@@ -477,8 +576,7 @@ def hcpcs_matches(f: DrugFacts, ctx: RuleContext, out: list[Issue]) -> None:
     if code not in expected:
         given = ctx.drugs.by_hcpcs(code)
         said = _product_words(given) if given is not None else "a code not in maps/drugs.csv"
-        out.append(error(f"{f.path}.hcpcs", "hcpcs_matches",
-                         f"{said} disagrees with {what}"))
+        out.append(error(f"{f.path}.hcpcs", "hcpcs_matches", f"{said} disagrees with {what}"))
 
 
 @rule("multi_dose_matches", "drug")
@@ -486,10 +584,15 @@ def multi_dose_matches(f: DrugFacts, ctx: RuleContext, out: list[Issue]) -> None
     """``multi_dose_vial`` must not contradict the container of a known NDC package."""
     flag = f.drug.get("multi_dose_vial")
     if type(flag) is bool and f.package is not None and flag != (f.package.container == "multi"):
-        out.append(error(f"{f.path}.multi_dose_vial", "multi_dose_matches",
-                         f"says {'multi' if flag else 'single'}-dose, but NDC "
-                         f"{f.package.ndc11} is {f.package.description} "
-                         f"({f.package.container}-dose)"))
+        out.append(
+            error(
+                f"{f.path}.multi_dose_vial",
+                "multi_dose_matches",
+                f"says {'multi' if flag else 'single'}-dose, but NDC "
+                f"{f.package.ndc11} is {f.package.description} "
+                f"({f.package.container}-dose)",
+            )
+        )
 
 
 @rule("ndc_missing", "drug")
@@ -500,9 +603,14 @@ def ndc_missing(f: DrugFacts, ctx: RuleContext, out: list[Issue]) -> None:
         return
     product = f.candidates[0] if f.candidates else None
     if product is not None and product.buy_and_bill and not product.hydration_fluid:
-        out.append(warning(f"{f.path}.ndc", "ndc_missing",
-                           f"is missing for a buy-and-bill drug ({product.hcpcs}); payers that "
-                           "require NDCs will hold the claim"))
+        out.append(
+            warning(
+                f"{f.path}.ndc",
+                "ndc_missing",
+                f"is missing for a buy-and-bill drug ({product.hcpcs}); payers that "
+                "require NDCs will hold the claim",
+            )
+        )
 
 
 # ------------------------------------------------------------------ procedure rules
@@ -512,50 +620,77 @@ def ndc_missing(f: DrugFacts, ctx: RuleContext, out: list[Issue]) -> None:
 def joint_known(path: str, proc: dict[str, Any], ctx: RuleContext, out: list[Issue]) -> None:
     """The joint names a row of maps/joints.csv."""
     joint = proc.get("joint")
-    if type(joint) is str and joint.strip() and joint not in ctx.joints:
-        out.append(error(f"{path}.joint", "joint_known",
-                         f"is not a joint in maps/joints.csv ({shown(path + '.joint', joint)})"))
+    if type(joint) is str and joint.strip() and joint not in ctx.joint_names:
+        out.append(
+            error(
+                f"{path}.joint",
+                "joint_known",
+                f"is not a joint in maps/joints.csv ({shown(path + '.joint', joint)})",
+            )
+        )
 
 
 @rule("side_valid", "procedure")
 def side_valid(path: str, proc: dict[str, Any], ctx: RuleContext, out: list[Issue]) -> None:
     """The side and digit fit the joint: lateral joints need a side, digits only on digits."""
     name = proc.get("joint")
-    if type(name) is not str or name not in ctx.joints:
+    if type(name) is not str or name not in ctx.joint_names:
         return
     joint = ctx.joints[name]
     side, digit = proc.get("side", "none"), proc.get("digit")
     if type(side) is not str or side not in _SIDES:
         return
     if joint.lateral and side == "none":
-        out.append(error(f"{path}.side", "side_valid",
-                         f"{name} has a left and a right: side must be left, right or "
-                         "bilateral (got none)"))
+        out.append(
+            error(
+                f"{path}.side",
+                "side_valid",
+                f"{name} has a left and a right: side must be left, right or bilateral (got none)",
+            )
+        )
     elif not joint.lateral and side != "none":
-        out.append(error(f"{path}.side", "side_valid",
-                         f"{name} is midline: side must be none (got {side!r})"))
+        out.append(
+            error(
+                f"{path}.side", "side_valid", f"{name} is midline: side must be none (got {side!r})"
+            )
+        )
     if type(digit) is not str or digit not in _DIGITS:
         return
     family = "finger" if digit.startswith("F") else "toe"
     if joint.digit is None:
-        out.append(error(f"{path}.digit", "side_valid",
-                         f"is only for finger and toe joints, not {name} (got {digit!r})"))
+        out.append(
+            error(
+                f"{path}.digit",
+                "side_valid",
+                f"is only for finger and toe joints, not {name} (got {digit!r})",
+            )
+        )
     elif joint.digit != family:
-        out.append(error(f"{path}.digit", "side_valid",
-                         f"{digit!r} is a {family} modifier, but {name} is a {joint.digit} "
-                         "joint"))
+        out.append(
+            error(
+                f"{path}.digit",
+                "side_valid",
+                f"{digit!r} is a {family} modifier, but {name} is a {joint.digit} joint",
+            )
+        )
     elif side == "bilateral":
-        out.append(error(f"{path}.side", "side_valid",
-                         f"one digit ({digit!r}) cannot be bilateral"))
+        out.append(
+            error(f"{path}.side", "side_valid", f"one digit ({digit!r}) cannot be bilateral")
+        )
     elif side in ("left", "right") and (digit in _RIGHT_DIGITS) != (side == "right"):
         hand = "right" if digit in _RIGHT_DIGITS else "left"
-        out.append(error(f"{path}.digit", "side_valid",
-                         f"{digit!r} is a {hand}-side digit, but side is {side}"))
+        out.append(
+            error(
+                f"{path}.digit",
+                "side_valid",
+                f"{digit!r} is a {hand}-side digit, but side is {side}",
+            )
+        )
 
 
 # ------------------------------------------------------------------ driver
 
-_RECORD = [(n, fn) for n, (scope, fn) in RULES.items() if scope == "record"]
+_RECORD = [fn for scope, fn in RULES.values() if scope == "record"]
 _DRUG = [fn for scope, fn in RULES.values() if scope == "drug"]
 _PROCEDURE = [fn for scope, fn in RULES.values() if scope == "procedure"]
 
@@ -565,13 +700,10 @@ def check_rules(record: dict[str, Any], ctx: RuleContext | Maps) -> list[Issue]:
     if not isinstance(ctx, RuleContext):
         ctx = RuleContext(ctx)
     out: list[Issue] = []
-    facts = _drug_facts(record, ctx)
-    for name, fn in _RECORD:
-        if name == "weight_required":
-            fn(record, ctx, out, facts)
-        else:
-            fn(record, ctx, out)
-    for f in facts:
+    facts = _record_facts(record, ctx)
+    for fn in _RECORD:
+        fn(record, ctx, out, facts)
+    for f in facts.drugs:
         for fn in _DRUG:
             fn(f, ctx, out)
     procedures = record.get("procedures")

@@ -63,6 +63,7 @@ SUPPORTED = frozenset(
     }
 )
 
+
 class SchemaCompileError(Exception):
     """The schema uses something this compiler does not implement (a bug to fix here)."""
 
@@ -154,9 +155,14 @@ def _unknown(value: dict[str, Any], known: frozenset[str], path: str, out: list[
     for key in value:
         if key not in known:
             sub = child(path, key)
-            out.append((sub, "unknown_field",
-                        f"{sub}: is not a field of the encounter format; kept and ignored",
-                        "warning"))
+            out.append(
+                (
+                    sub,
+                    "unknown_field",
+                    f"{sub}: is not a field of the encounter format; kept and ignored",
+                    "warning",
+                )
+            )
 
 
 def _has_errors(issues: list[Issue]) -> bool:
@@ -222,7 +228,7 @@ class CodeGen:
             "_json_equal": _json_equal,
             **self.w.consts,
         }
-        exec(compile(source, "<encounter-schema>", "exec"), namespace)  # noqa: S102
+        exec(compile(source, "<encounter-schema>", "exec"), namespace)
         return namespace["_check_root"], source
 
     def _function(self, fname: str, node: dict[str, Any], warn: bool) -> None:
@@ -279,8 +285,13 @@ class CodeGen:
         if kind is not None:
             if not isinstance(kind, str) or kind not in _TYPE_TESTS:
                 raise SchemaCompileError(f"type must be one type name (got {kind!r})")
-            self._problem_if(ind, f"not ({_TYPE_TESTS[kind].format(v=v)})", pe, "structure_type",
-                             f"must be {_TYPE_WORDS[kind]} ({{_shown(_P, {v})}})")
+            self._problem_if(
+                ind,
+                f"not ({_TYPE_TESTS[kind].format(v=v)})",
+                pe,
+                "structure_type",
+                f"must be {_TYPE_WORDS[kind]} ({{_shown(_P, {v})}})",
+            )
             if result != v:
                 w.emit(ind + 1, f"{result} = {v}")
             w.emit(ind, "else:")
@@ -331,8 +342,9 @@ class CodeGen:
         else:
             values = self.w.const(tuple(allowed), "E")
             cond = f"not any(_json_equal({v}, a) for a in {values})"
-        self._problem_if(ind, cond, pe, rule or "structure_enum",
-                         f"must be one of {words} ({{_shown(_P, {v})}})")
+        self._problem_if(
+            ind, cond, pe, rule or "structure_enum", f"must be one of {words} ({{_shown(_P, {v})}})"
+        )
 
     def _string(
         self, node: dict[str, Any], v: str, pe: str, ind: int, rule: str | None, typed: bool
@@ -342,20 +354,30 @@ class CodeGen:
         w = self.w
         w.emit(ind, "if True:" if typed else f"if type({v}) is str:")
         cond = f"len({v}) < {low}" + (f" or len({v}) > {high}" if high is not None else "")
-        need = (f"at least {low} character{'s' if low != 1 else ''}" if high is None
-                else f"{low} to {high} characters")
+        need = (
+            f"at least {low} character{'s' if low != 1 else ''}"
+            if high is None
+            else f"{low} to {high} characters"
+        )
         keyword = "if"
         if low > 0 or high is not None:
-            self._problem_if(ind + 1, cond, pe, rule or "structure_length",
-                             f"must be {need} ({{_shown(_P, {v})}})")
+            self._problem_if(
+                ind + 1,
+                cond,
+                pe,
+                rule or "structure_length",
+                f"must be {need} ({{_shown(_P, {v})}})",
+            )
             keyword = "elif"
         if "pattern" in node:
             regex = w.const(re.compile(_ecma(node["pattern"])).search, "R")
-            expect = (title or f"text matching {node['pattern']}").replace("{", "{{").replace(
-                "}", "}}")
+            expect = (
+                (title or f"text matching {node['pattern']}").replace("{", "{{").replace("}", "}}")
+            )
             w.emit(ind + 1, f"{keyword} {regex}({v}) is None:")
-            self._problem(ind + 2, pe, rule or "structure_pattern",
-                          f"must be {expect} ({{_shown(_P, {v})}})")
+            self._problem(
+                ind + 2, pe, rule or "structure_pattern", f"must be {expect} ({{_shown(_P, {v})}})"
+            )
         elif keyword == "if":
             w.emit(ind + 1, "pass")
 
@@ -365,22 +387,32 @@ class CodeGen:
         code = rule or "structure_range"
         self.w.emit(ind, "if True:" if typed else f"if type({v}) in _NUMBER:")
         keyword = "if"
-        for key, op, words in (("exclusiveMinimum", "<=", "greater than"),
-                               ("minimum", "<", "at least"), ("maximum", ">", "at most")):
+        for key, op, words in (
+            ("exclusiveMinimum", "<=", "greater than"),
+            ("minimum", "<", "at least"),
+            ("maximum", ">", "at most"),
+        ):
             if key in node:
                 limit = self.w.const(node[key], "L")
                 self.w.emit(ind + 1, f"{keyword} {v} {op} {limit}:")
-                self._problem(ind + 2, pe, code, f"must be {words} {node[key]} "
-                              f"({{_shown(_P, {v})}})")
+                self._problem(
+                    ind + 2, pe, code, f"must be {words} {node[key]} ({{_shown(_P, {v})}})"
+                )
                 keyword = "elif"
 
     def _count(self, node: dict[str, Any], v: str, pe: str, ind: int, rule: str | None) -> None:
         low, high = node.get("minItems", 0), node.get("maxItems")
         need = f"at least {low}" if high is None else f"{low} to {high}"
         cond = f"type({v}) is list and (len({v}) < {low}" + (
-            f" or len({v}) > {high})" if high is not None else ")")
-        self._problem_if(ind, cond, pe, rule or "structure_items",
-                         f"must hold {need} items (got {{_kind_of({v})}})")
+            f" or len({v}) > {high})" if high is not None else ")"
+        )
+        self._problem_if(
+            ind,
+            cond,
+            pe,
+            rule or "structure_items",
+            f"must hold {need} items (got {{_kind_of({v})}})",
+        )
 
     def _one_of(self, branches: Any, v: str, pe: str, ind: int, rule: str | None) -> None:
         names: list[str] = []
@@ -393,9 +425,14 @@ class CodeGen:
         self.w.emit(ind, f"if type({v}) is dict:")
         self.w.emit(ind + 1, f"{count} = {present}")
         many = "both" if len(names) == 2 else "several"
-        self._problem_if(ind + 1, f"{count} != 1", pe, rule or "structure_one_of",
-                         f"exactly one of {', '.join(names)} must be given "
-                         f"(got {{'neither' if {count} == 0 else {many!r}}})")
+        self._problem_if(
+            ind + 1,
+            f"{count} != 1",
+            pe,
+            rule or "structure_one_of",
+            f"exactly one of {', '.join(names)} must be given "
+            f"(got {{'neither' if {count} == 0 else {many!r}}})",
+        )
 
     def _if_then(self, node: dict[str, Any], v: str, pe: str, ind: int, rule: str | None) -> None:
         then = node.get("then", True)
@@ -414,11 +451,22 @@ class CodeGen:
             self.w.emit(ind + 2, f"if {key!r} not in {v}:")
             self.w.emit(ind + 3, f"_P = _child({pe}, {key!r})")
             text = f"is required{reason}".replace("{", "{{").replace("}", "}}")
-            self.w.emit(ind + 3, f"out.append((_P, {rule or 'structure_required'!r}, "
-                                 f"f\"{{_P}}: {text}\", 'error'))")
+            self.w.emit(
+                ind + 3,
+                f"out.append((_P, {rule or 'structure_required'!r}, f\"{{_P}}: {text}\", 'error'))",
+            )
 
-    def _object(self, node: dict[str, Any], v: str, pe: str, ind: int, warn: bool,
-                rule: str | None, proj: str, typed: bool) -> None:
+    def _object(
+        self,
+        node: dict[str, Any],
+        v: str,
+        pe: str,
+        ind: int,
+        warn: bool,
+        rule: str | None,
+        proj: str,
+        typed: bool,
+    ) -> None:
         w = self.w
         required = set(node.get("required", ()))
         props = node.get("properties", {})
@@ -448,8 +496,9 @@ class CodeGen:
             w.emit(ind, f"if {seen} != len({v}):")
             w.emit(ind + 1, f"_unknown({v}, {known}, {pe}, out)")
 
-    def _array(self, items: Any, v: str, pe: str, ind: int, warn: bool, proj: str,
-               typed: bool) -> None:
+    def _array(
+        self, items: Any, v: str, pe: str, ind: int, warn: bool, proj: str, typed: bool
+    ) -> None:
         w = self.w
         i, item = w.name("i"), w.name("y")
         if typed:

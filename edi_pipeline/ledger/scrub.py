@@ -173,40 +173,35 @@ class LedgerHistory:
             "ORDER BY s.date_of_service, s.encounter_id, s.id, l.line_number",
             (*params, since.isoformat(), until.isoformat(), *COUNTED_STATUSES),
         )
+        # rows by position (faster than by name over a large batch); one claim's rows are
+        # adjacent, its lines in order
         out: list[tuple[str, PastClaim]] = []
-        head = None
+        units: dict[str, Decimal] = {}
+        days: dict[str, date] = {}
+        current = None
         lines: list[PastLine] = []
         for r in rows:
-            if head is None or r["id"] != head["id"]:
-                if head is not None:
-                    out.append(_past(head, lines))
-                head, lines = r, []
-            if r["procedure"] is not None:
+            if current is None or r[0] != current[0]:
+                if current is not None:
+                    out.append(_past(current, lines, days))
+                current, lines = r, []
+            if r[6] is not None:
+                amount = units.get(r[8])
+                if amount is None:
+                    amount = units[r[8]] = Decimal(r[8])
                 lines.append(
-                    PastLine(
-                        procedure=r["procedure"],
-                        units=Decimal(r["units"]),
-                        kind=r["kind"],
-                        modifiers=tuple(r["modifiers"].split(":")) if r["modifiers"] else (),
-                        drug=r["drug"],
-                    )
+                    PastLine(r[6], amount, r[9], tuple(r[7].split(":")) if r[7] else (), r[10])
                 )
-        if head is not None:
-            out.append(_past(head, lines))
+        if current is not None:
+            out.append(_past(current, lines, days))
         return out
 
 
-def _past(head: Row, lines: list[PastLine]) -> tuple[str, PastClaim]:
-    return (
-        head["member_key"],
-        PastClaim(
-            claim_id=head["encounter_id"],
-            date_of_service=date.fromisoformat(head["date_of_service"]),
-            lines=tuple(lines),
-            prior_authorization=head["prior_authorization"],
-            status=head["status"],
-        ),
-    )
+def _past(head: Row, lines: list[PastLine], days: dict[str, date]) -> tuple[str, PastClaim]:
+    day = days.get(head[3])
+    if day is None:
+        day = days[head[3]] = date.fromisoformat(head[3])
+    return head[1], PastClaim(head[2], day, tuple(lines), head[4], head[5])
 
 
 def _chunks(values: Sequence, size: int) -> list[Sequence]:  # type: ignore[type-arg]

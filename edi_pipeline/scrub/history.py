@@ -108,4 +108,11 @@ class LayeredHistory:
         return out
 
 
-NO_HISTORY: ClaimHistory = InMemoryHistory()
+class _NoHistory:
+    """No earlier claims at all (the default: a context without a ledger or a batch)."""
+
+    def claims(self, payer_id: str, member_id: str, since: date, until: date) -> list[PastClaim]:
+        return []
+
+
+NO_HISTORY: ClaimHistory = _NoHistory()

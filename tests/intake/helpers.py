@@ -86,12 +86,21 @@ _BASE: dict[str, Any] = {
     "visit": {"em_code": "99214", "separately_identifiable": True, "minutes": 30},
     "labs": [{"cpt": "86140"}],
     "prior_authorizations": [
-        {"number": "PA-1", "drugs": ["infliximab-dyyb"], "valid_from": "2025-01-01",
-         "valid_to": "2025-12-31", "units_approved": 400}
+        {
+            "number": "PA-1",
+            "drugs": ["infliximab-dyyb"],
+            "valid_from": "2025-01-01",
+            "valid_to": "2025-12-31",
+            "units_approved": 400,
+        }
     ],
     "therapy_history": [
-        {"drug": "methotrexate", "start": "2023-01-01", "end": "2024-06-30",
-         "outcome": "inadequate_response"}
+        {
+            "drug": "methotrexate",
+            "start": "2023-01-01",
+            "end": "2024-06-30",
+            "outcome": "inadequate_response",
+        }
     ],
 }
 
@@ -119,8 +128,9 @@ _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 def _walk(record: Any, path: str) -> tuple[Any, str | int]:
-    parts = [m.group(1) if m.group(1) is not None else int(m.group(2))
-             for m in _PART.finditer(path)]
+    parts = [
+        m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _PART.finditer(path)
+    ]
     node = record
     for part in parts[:-1]:
         node = node[part]

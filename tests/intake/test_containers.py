@@ -157,9 +157,12 @@ CONTAINER_CASES: dict[str, tuple[Case, str | None, str]] = {
 def test_container_rule_breaking_input(rule, tmp_path, maps):
     case, field, severity = CONTAINER_CASES[rule]
     results = read_all(case(tmp_path, True), maps)
-    found = [(p.code, p.where.field) for r in results
-             for p in (r.problems if isinstance(r, Rejection) else r.warnings)
-             if p.severity == severity]
+    found = [
+        (p.code, p.where.field)
+        for r in results
+        for p in (r.problems if isinstance(r, Rejection) else r.warnings)
+        if p.severity == severity
+    ]
     assert (rule, field) in found, found
     if severity == "warning":
         assert all(isinstance(r, Encounter) for r in results)
@@ -169,16 +172,16 @@ def test_container_rule_breaking_input(rule, tmp_path, maps):
 def test_container_rule_keeping_input(rule, tmp_path, maps):
     case, _, _ = CONTAINER_CASES[rule]
     results = read_all(case(tmp_path, False), maps)
-    assert results and all(isinstance(r, Encounter) for r in results), [
-        errors(r) for r in results]
+    assert results and all(isinstance(r, Encounter) for r in results), [errors(r) for r in results]
     assert all(rule not in {c for c, _ in warnings(r)} for r in results)
 
 
 # ------------------------------------------------------------------ the sample files
 
 
-@pytest.mark.parametrize("name", ["encounters.json", "encounters-array.json",
-                                  "encounters.jsonl", "encounters.csv"])
+@pytest.mark.parametrize(
+    "name", ["encounters.json", "encounters-array.json", "encounters.jsonl", "encounters.csv"]
+)
 def test_each_sample_shape_reads_the_same_five_encounters(name, maps):
     results = read_all(SAMPLES / name, maps)
     assert [r.encounter_id for r in results] == [f"FX-100{i}" for i in range(1, 6)]
@@ -203,8 +206,11 @@ def test_mixed_file_lets_good_records_through_and_names_each_bad_field(name, map
     results = list(tally.track(read_file(SAMPLES / name, maps)))
     good = [r.encounter_id for r in results if isinstance(r, Encounter)]
     assert good == ["FX-1001", "FX-1002", "FX-1003", "FX-1004", "FX-1005"]
-    bad = {r.encounter_id: errors(r) for r in results
-           if isinstance(r, Rejection) and r.encounter_id != "FX-1005"}
+    bad = {
+        r.encounter_id: errors(r)
+        for r in results
+        if isinstance(r, Rejection) and r.encounter_id != "FX-1005"
+    }
     for encounter_id, (rule, field) in MIXED_BAD.items():
         assert bad[encounter_id] == [(rule, field)], bad[encounter_id]
     duplicate = [r for r in results if isinstance(r, Rejection) and r.encounter_id == "FX-1005"]
@@ -262,8 +268,9 @@ def test_json_array_streams_the_same_in_any_chunk_size(chunk, tmp_path):
 
 def test_json_object_with_other_keys_and_single_encounter(tmp_path, maps):
     path = tmp_path / "wrapped.json"
-    path.write_text(json.dumps({"exported": "2025-03-05", "encounters": [make_record()],
-                                "count": 1}))
+    path.write_text(
+        json.dumps({"exported": "2025-03-05", "encounters": [make_record()], "count": 1})
+    )
     assert [type(r) for r in read_all(path, maps)] == [Encounter]
     single = tmp_path / "single.json"
     single.write_text(json.dumps(make_record()))
@@ -272,8 +279,14 @@ def test_json_object_with_other_keys_and_single_encounter(tmp_path, maps):
 
 
 def test_empty_inputs_hold_no_records(tmp_path, maps):
-    for name, text in [("a.json", ""), ("b.json", "[]"), ("c.jsonl", "\n\n"), ("d.csv", ""),
-                       ("e.csv", ",".join(ALL_COLUMNS) + "\n"), ("f.json", '{"encounters": []}')]:
+    for name, text in [
+        ("a.json", ""),
+        ("b.json", "[]"),
+        ("c.jsonl", "\n\n"),
+        ("d.csv", ""),
+        ("e.csv", ",".join(ALL_COLUMNS) + "\n"),
+        ("f.json", '{"encounters": []}'),
+    ]:
         (tmp_path / name).write_text(text)
         assert read_all(tmp_path / name, maps) == [], name
 
@@ -305,7 +318,7 @@ def test_nan_and_infinity_are_not_json(tmp_path, maps):
 def test_csv_rows_need_not_be_adjacent(tmp_path, maps):
     a, b = rows_of(), rows_of(encounter_id="T-1002")
     interleaved = [row for pair in zip(a, b, strict=False) for row in pair]
-    interleaved += a[len(b):] + b[len(a):]
+    interleaved += a[len(b) :] + b[len(a) :]
     results = read_all(csv_file(tmp_path / "in.csv", interleaved), maps)
     assert sorted(r.encounter_id for r in results) == ["T-1001", "T-1002"]
     assert all(isinstance(r, Encounter) for r in results)
@@ -318,8 +331,10 @@ def test_csv_multiline_cell_blank_rows_and_rows_without_an_id(tmp_path, maps):
     rows.insert(1, {})
     rows.append({"item": "lab", "cpt": "86140"})  # no encounter_id: a record of its own
     results = read_all(csv_file(tmp_path / "in.csv", rows), maps)
-    assert [type(r) for r in results] == [Rejection, Encounter] or \
-        [type(r) for r in results] == [Encounter, Rejection]
+    assert [type(r) for r in results] == [Rejection, Encounter] or [type(r) for r in results] == [
+        Encounter,
+        Rejection,
+    ]
     encounter = next(r for r in results if isinstance(r, Encounter))
     assert encounter.notes == "line one\nline two, with a comma"
     orphan = next(r for r in results if isinstance(r, Rejection))

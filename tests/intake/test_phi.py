@@ -59,8 +59,7 @@ def test_no_phi_in_messages_quarantine_reasons_or_logs(tmp_path, maps, capsys):
         assert all(isinstance(r, Rejection) for r in results)
         quarantine = write_quarantine(tmp_path / "out", path.name, results)
         # log the whole results too, as a careless caller might
-        structlog.get_logger().info("test.results_logged", results=results,
-                                    record=results[0].raw)
+        structlog.get_logger().info("test.results_logged", results=results, record=results[0].raw)
     finally:
         structlog.reset_defaults()
     captured = capsys.readouterr()
@@ -76,9 +75,19 @@ def test_no_phi_in_messages_quarantine_reasons_or_logs(tmp_path, maps, capsys):
         _assert_clean(json.dumps(entry["reasons"]))
         _assert_clean(json.dumps(entry["encounter_id"]))
     rules = {p.code for r in results for p in r.problems}
-    assert {"date_real", "structure_pattern", "structure_type", "structure_enum",
-            "structure_length", "date_order", "unknown_field", "payer_known", "drug_known",
-            "joint_known", "ndc_shape"} <= rules
+    assert {
+        "date_real",
+        "structure_pattern",
+        "structure_type",
+        "structure_enum",
+        "structure_length",
+        "date_order",
+        "unknown_field",
+        "payer_known",
+        "drug_known",
+        "joint_known",
+        "ndc_shape",
+    } <= rules
 
 
 def test_no_phi_in_csv_messages(tmp_path, maps, capsys):

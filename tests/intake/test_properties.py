@@ -28,30 +28,72 @@ from edi_pipeline.models import Encounter, Rejection
 from tests.intake.helpers import make_record, set_path
 
 MAPS = load_maps()
-SETTINGS = settings(max_examples=int(os.environ.get("INTAKE_EXAMPLES", "60")), deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("INTAKE_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**30, 10**30)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
 PATHS = [
-    "encounter_id", "date_of_service", "place_of_service", "rendering_provider",
-    "rendering_provider.npi", "patient", "patient.birth_date", "patient.address",
-    "patient.address.zip", "coverage", "coverage.payer_id", "coverage.relationship",
-    "diagnoses", "diagnoses[0]", "weight_kg", "drugs", "drugs[0]", "drugs[0].drug",
-    "drugs[0].ndc", "drugs[0].dose_mg_per_kg", "drugs[0].vials", "drugs[0].vials[0]",
-    "drugs[0].vials[0].size_mg", "drugs[0].vials[0].count", "drugs[0].discarded_mg",
-    "drugs[0].route", "drugs[0].start_time", "drugs[0].stop_time", "drugs[0].hcpcs",
-    "drugs[0].multi_dose_vial", "procedures", "procedures[0]", "procedures[0].joint",
-    "procedures[0].side", "procedures[0].digit", "procedures[0].drugs",
-    "procedures[0].drugs[0].ndc", "visit", "visit.minutes", "labs", "labs[0].units",
-    "prior_authorizations", "prior_authorizations[0].valid_to", "therapy_history",
-    "therapy_history[0].end", "prior_claim", "medical_exception",
+    "encounter_id",
+    "date_of_service",
+    "place_of_service",
+    "rendering_provider",
+    "rendering_provider.npi",
+    "patient",
+    "patient.birth_date",
+    "patient.address",
+    "patient.address.zip",
+    "coverage",
+    "coverage.payer_id",
+    "coverage.relationship",
+    "diagnoses",
+    "diagnoses[0]",
+    "weight_kg",
+    "drugs",
+    "drugs[0]",
+    "drugs[0].drug",
+    "drugs[0].ndc",
+    "drugs[0].dose_mg_per_kg",
+    "drugs[0].vials",
+    "drugs[0].vials[0]",
+    "drugs[0].vials[0].size_mg",
+    "drugs[0].vials[0].count",
+    "drugs[0].discarded_mg",
+    "drugs[0].route",
+    "drugs[0].start_time",
+    "drugs[0].stop_time",
+    "drugs[0].hcpcs",
+    "drugs[0].multi_dose_vial",
+    "procedures",
+    "procedures[0]",
+    "procedures[0].joint",
+    "procedures[0].side",
+    "procedures[0].digit",
+    "procedures[0].drugs",
+    "procedures[0].drugs[0].ndc",
+    "visit",
+    "visit.minutes",
+    "labs",
+    "labs[0].units",
+    "prior_authorizations",
+    "prior_authorizations[0].valid_to",
+    "therapy_history",
+    "therapy_history[0].end",
+    "prior_claim",
+    "medical_exception",
 ]
 
 
@@ -73,7 +115,7 @@ def _tmp() -> Path:
 def test_arbitrary_json_values_as_json_lines(values):
     path = _tmp() / "in.jsonl"
     path.write_text("".join(json.dumps(v) + "\n" for v in values), encoding="utf-8")
-    results, counts = _count(path)
+    _, counts = _count(path)
     assert counts.records == len(values)
 
 
@@ -83,7 +125,7 @@ def test_arbitrary_json_values_as_a_json_array(values, wrapped):
     path = _tmp() / "in.json"
     doc: Any = {"encounters": values} if wrapped else values
     path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
-    results, counts = _count(path)
+    _, counts = _count(path)
     assert counts.records == len(values)
 
 
@@ -111,10 +153,15 @@ cells = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=1
 
 @SETTINGS
 @given(
-    st.lists(st.sampled_from([c for c in ALL_COLUMNS if c != "encounter_id"]) | st.text(
-        max_size=6), max_size=8, unique=True),
-    st.lists(st.tuples(st.sampled_from(["", "A1", "B-2", " A1 ", "C3"]),
-                       st.lists(cells, max_size=8)), max_size=10),
+    st.lists(
+        st.sampled_from([c for c in ALL_COLUMNS if c != "encounter_id"]) | st.text(max_size=6),
+        max_size=8,
+        unique=True,
+    ),
+    st.lists(
+        st.tuples(st.sampled_from(["", "A1", "B-2", " A1 ", "C3"]), st.lists(cells, max_size=8)),
+        max_size=10,
+    ),
 )
 def test_arbitrary_csv_rows(columns, rows):
     header = ["encounter_id", *[c for c in columns if c != "encounter_id"]]
@@ -132,13 +179,15 @@ def test_arbitrary_csv_rows(columns, rows):
             lone += 1
     path = _tmp() / "in.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
-    results, counts = _count(path)
+    _, counts = _count(path)
     assert counts.records == len(expected_ids) + lone
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.sampled_from(PATHS[:20]), st.text(max_size=10)), max_size=3),
-       st.permutations(range(12)))
+@given(
+    st.lists(st.tuples(st.sampled_from(PATHS[:20]), st.text(max_size=10)), max_size=3),
+    st.permutations(range(12)),
+)
 def test_valid_csv_encounters_with_cells_changed_and_rows_shuffled(changes, order):
     records = [make_record(), make_record(encounter_id="T-2")]
     rows = [row for r in records for row in encounter_rows(r)]
@@ -153,10 +202,13 @@ def test_valid_csv_encounters_with_cells_changed_and_rows_shuffled(changes, orde
     writer.writerows(shuffled)
     path = _tmp() / "in.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
-    results, counts = _count(path)
+    _, counts = _count(path)
     ids = {r.get("encounter_id", "").strip() for r in shuffled} - {""}
-    lone = sum(1 for r in shuffled if not r.get("encounter_id", "").strip()
-               and any(v.strip() for v in r.values()))
+    lone = sum(
+        1
+        for r in shuffled
+        if not r.get("encounter_id", "").strip() and any(v.strip() for v in r.values())
+    )
     assert counts.records == len(ids) + lone
 
 

@@ -1,4 +1,4 @@
-"""The quarantine: rejected records unchanged with their reasons, private, atomic, re-submittable."""
+"""The quarantine: rejected records unchanged with their reasons; private, atomic, resubmittable."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ def entries(path):
 def test_quarantine_is_owner_only_whatever_the_umask(umask, tmp_path, maps):
     old = os.umask(umask)
     try:
-        path = write_quarantine(tmp_path / "out", "mixed.jsonl",
-                                rejections(SAMPLES / "mixed.jsonl", maps))
+        path = write_quarantine(
+            tmp_path / "out", "mixed.jsonl", rejections(SAMPLES / "mixed.jsonl", maps)
+        )
     finally:
         os.umask(old)
     assert path == tmp_path / "out" / "quarantine" / "mixed.jsonl.rejected.jsonl"
@@ -84,15 +85,21 @@ def test_fixed_records_are_resubmitted_as_is(tmp_path, maps):
         fixed.append(json.dumps(entry))
     path.write_text("\n".join(fixed) + "\n")
 
-    built = {r.encounter_id for r in read_file(SAMPLES / "mixed.jsonl", maps)
-             if isinstance(r, Encounter)}  # what the ledger knows after the first run
+    built = {
+        r.encounter_id for r in read_file(SAMPLES / "mixed.jsonl", maps) if isinstance(r, Encounter)
+    }  # what the ledger knows after the first run
     results = read_all(path, maps, known_ids=built)
     assert len(results) == 7
     accepted = {r.encounter_id for r in results if isinstance(r, Encounter)}
     assert accepted == {"FX-2001", "FX-2004"}
     still = [r for r in results if isinstance(r, Rejection)]
-    assert {r.encounter_id for r in still} == {"FX-2002", "FX-2003", "FX-2005", "FX-1005",
-                                               "FX-2006"}
+    assert {r.encounter_id for r in still} == {
+        "FX-2002",
+        "FX-2003",
+        "FX-2005",
+        "FX-1005",
+        "FX-2006",
+    }
     # the fixed JSON text parses now; that record is still incomplete, so it fails on fields
     text_record = next(r for r in still if r.encounter_id == "FX-2006")
     assert ("structure_required", "place_of_service") in errors(text_record)
@@ -126,15 +133,18 @@ def test_csv_records_are_quarantined_as_csv_and_come_back(tmp_path, maps):
 
 
 def test_quarantine_path_uses_the_input_name_only():
-    assert quarantine_path("out", "/data/in/export.csv").as_posix() == \
-        "out/quarantine/export.csv.rejected.jsonl"
+    assert (
+        quarantine_path("out", "/data/in/export.csv").as_posix()
+        == "out/quarantine/export.csv.rejected.jsonl"
+    )
 
 
 def test_read_counts_every_record_of_a_quarantine_file(tmp_path, maps):
     record = make_record(encounter_id="T-9")
     bad = dict(record, place_of_service="1")
-    path = write_quarantine(tmp_path, "in.jsonl",
-                            rejections(write_jsonl(tmp_path / "in.jsonl", [bad, bad]), maps))
+    path = write_quarantine(
+        tmp_path, "in.jsonl", rejections(write_jsonl(tmp_path / "in.jsonl", [bad, bad]), maps)
+    )
     assert [errors(r) for r in read_all(path, maps)] == [
         [("structure_pattern", "place_of_service")],
         [("structure_pattern", "place_of_service"), ("duplicate_encounter", "encounter_id")],

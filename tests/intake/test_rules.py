@@ -49,70 +49,148 @@ def keep(r: dict[str, Any]) -> None:
 ERRORS: dict[str, tuple[Mutate, str, Mutate]] = {
     "structure_type": (setter("drugs[0].dose_mg_per_kg", "5"), "drugs[0].dose_mg_per_kg", keep),
     "structure_required": (deleter("patient.sex"), "patient.sex", keep),
-    "structure_enum": (setter("drugs[0].route", "IVP"), "drugs[0].route",
-                       setter("drugs[0].route", "IV")),
+    "structure_enum": (
+        setter("drugs[0].route", "IVP"),
+        "drugs[0].route",
+        setter("drugs[0].route", "IV"),
+    ),
     "structure_pattern": (setter("date_of_service", "03/04/2025"), "date_of_service", keep),
-    "structure_length": (setter("rendering_provider.last_name", ""),
-                         "rendering_provider.last_name", keep),
-    "structure_range": (setter("drugs[1].vials[0].size_mg", 0), "drugs[1].vials[0].size_mg",
-                        setter("drugs[1].vials[0].size_mg", 50)),
+    "structure_length": (
+        setter("rendering_provider.last_name", ""),
+        "rendering_provider.last_name",
+        keep,
+    ),
+    "structure_range": (
+        setter("drugs[1].vials[0].size_mg", 0),
+        "drugs[1].vials[0].size_mg",
+        setter("drugs[1].vials[0].size_mg", 50),
+    ),
     "structure_items": (setter("diagnoses", []), "diagnoses", setter("diagnoses", ["M05.79"])),
-    "icd10_shape": (setter("diagnoses[1]", "M17-11"), "diagnoses[1]",
-                    setter("diagnoses[1]", "m1711")),
+    "icd10_shape": (
+        setter("diagnoses[1]", "M17-11"),
+        "diagnoses[1]",
+        setter("diagnoses[1]", "m1711"),
+    ),
     "dose_one_of": (setter("drugs[0].dose_mg", 375), "drugs[0]", keep),
-    "iv_times_required": (deleter("drugs[0].stop_time"), "drugs[0].stop_time",
-                          both(setter("drugs[0].route", "SC"), deleter("drugs[0].stop_time"),
-                               deleter("drugs[0].start_time"))),
-    "subscriber_required": (setter("coverage.relationship", "child"), "coverage.subscriber",
-                            both(setter("coverage.relationship", "child"),
-                                 setter("coverage.subscriber", SUBSCRIBER))),
-    "weight_required": (deleter("weight_kg"), "weight_kg",
-                        both(deleter("weight_kg"), deleter("drugs[0].dose_mg_per_kg"),
-                             setter("drugs[0].dose_mg", 375))),
-    "npi_luhn": (setter("rendering_provider.npi", "1234567890"), "rendering_provider.npi",
-                 setter("rendering_provider.npi", "1497758544")),
-    "icd10_principal": (setter("diagnoses", ["W19.XXXA", "M17.11"]), "diagnoses[0]",
-                        setter("diagnoses", ["M17.11", "W19.XXXA"])),
-    "date_real": (setter("date_of_service", "2025-02-29"), "date_of_service",
-                  both(setter("date_of_service", "2024-02-29"),
-                       setter("prior_authorizations[0].valid_from", "2024-01-01"))),
-    "date_order": (setter("patient.birth_date", "2025-03-05"), "patient.birth_date",
-                   setter("patient.birth_date", "2025-03-04")),
-    "stop_after_start": (setter("drugs[0].stop_time", "08:59"), "drugs[0].stop_time",
-                         setter("drugs[0].stop_time", "09:01")),
-    "vials_hold_dose": (both(setter("drugs[0].vials[0].count", 3), deleter("drugs[0].discarded_mg")),
-                        "drugs[0].vials", both(setter("drugs[0].vials", [
-                            {"size_mg": 100, "count": 3}, {"size_mg": 100, "count": 1}]))),
-    "discarded_agrees": (setter("drugs[0].discarded_mg", 30), "drugs[0].discarded_mg",
-                         setter("drugs[0].discarded_mg", Decimal("25.4"))),
-    "drug_known": (setter("drugs[0].drug", "Inflectraa"), "drugs[0].drug",
-                   setter("drugs[0].drug", "INFLIXIMAB-dyyb")),
-    "ndc_shape": (setter("drugs[0].ndc", "0069080901"), "drugs[0].ndc",
-                  setter("drugs[0].ndc", "00069080901")),
-    "ndc_product": (setter("drugs[0].drug", "Remicade"), "drugs[0].ndc",
-                    both(setter("drugs[0].drug", "Remicade"), setter("drugs[0].ndc",
-                                                                     "57894-030-01"))),
-    "hcpcs_matches": (setter("drugs[0].hcpcs", "J1745"), "drugs[0].hcpcs",
-                      setter("drugs[0].hcpcs", "Q5103")),
-    "multi_dose_matches": (setter("procedures[0].drugs[0].multi_dose_vial", True),
-                           "procedures[0].drugs[0].multi_dose_vial",
-                           setter("procedures[0].drugs[0].multi_dose_vial", False)),
-    "joint_known": (setter("procedures[0].joint", "kneecap"), "procedures[0].joint",
-                    setter("procedures[0].joint", "shoulder")),
-    "side_valid": (setter("procedures[0].side", "none"), "procedures[0].side",
-                   setter("procedures[0].side", "bilateral")),
-    "payer_known": (setter("coverage.payer_id", "acme-health"), "coverage.payer_id",
-                    setter("coverage.payer_id", "bcbs")),
-    "place_of_service_known": (setter("place_of_service", "99"), "place_of_service",
-                               setter("place_of_service", "22")),
+    "iv_times_required": (
+        deleter("drugs[0].stop_time"),
+        "drugs[0].stop_time",
+        both(
+            setter("drugs[0].route", "SC"),
+            deleter("drugs[0].stop_time"),
+            deleter("drugs[0].start_time"),
+        ),
+    ),
+    "subscriber_required": (
+        setter("coverage.relationship", "child"),
+        "coverage.subscriber",
+        both(setter("coverage.relationship", "child"), setter("coverage.subscriber", SUBSCRIBER)),
+    ),
+    "weight_required": (
+        deleter("weight_kg"),
+        "weight_kg",
+        both(
+            deleter("weight_kg"),
+            deleter("drugs[0].dose_mg_per_kg"),
+            setter("drugs[0].dose_mg", 375),
+        ),
+    ),
+    "npi_luhn": (
+        setter("rendering_provider.npi", "1234567890"),
+        "rendering_provider.npi",
+        setter("rendering_provider.npi", "1497758544"),
+    ),
+    "icd10_principal": (
+        setter("diagnoses", ["W19.XXXA", "M17.11"]),
+        "diagnoses[0]",
+        setter("diagnoses", ["M17.11", "W19.XXXA"]),
+    ),
+    "date_real": (
+        setter("date_of_service", "2025-02-29"),
+        "date_of_service",
+        both(
+            setter("date_of_service", "2024-02-29"),
+            setter("prior_authorizations[0].valid_from", "2024-01-01"),
+        ),
+    ),
+    "date_order": (
+        setter("patient.birth_date", "2025-03-05"),
+        "patient.birth_date",
+        setter("patient.birth_date", "2025-03-04"),
+    ),
+    "stop_after_start": (
+        setter("drugs[0].stop_time", "08:59"),
+        "drugs[0].stop_time",
+        setter("drugs[0].stop_time", "09:01"),
+    ),
+    "vials_hold_dose": (
+        both(setter("drugs[0].vials[0].count", 3), deleter("drugs[0].discarded_mg")),
+        "drugs[0].vials",
+        both(
+            setter("drugs[0].vials", [{"size_mg": 100, "count": 3}, {"size_mg": 100, "count": 1}])
+        ),
+    ),
+    "discarded_agrees": (
+        setter("drugs[0].discarded_mg", 30),
+        "drugs[0].discarded_mg",
+        setter("drugs[0].discarded_mg", Decimal("25.4")),
+    ),
+    "drug_known": (
+        setter("drugs[0].drug", "Inflectraa"),
+        "drugs[0].drug",
+        setter("drugs[0].drug", "INFLIXIMAB-dyyb"),
+    ),
+    "ndc_shape": (
+        setter("drugs[0].ndc", "0069080901"),
+        "drugs[0].ndc",
+        setter("drugs[0].ndc", "00069080901"),
+    ),
+    "ndc_product": (
+        setter("drugs[0].drug", "Remicade"),
+        "drugs[0].ndc",
+        both(setter("drugs[0].drug", "Remicade"), setter("drugs[0].ndc", "57894-030-01")),
+    ),
+    "hcpcs_matches": (
+        setter("drugs[0].hcpcs", "J1745"),
+        "drugs[0].hcpcs",
+        setter("drugs[0].hcpcs", "Q5103"),
+    ),
+    "multi_dose_matches": (
+        setter("procedures[0].drugs[0].multi_dose_vial", True),
+        "procedures[0].drugs[0].multi_dose_vial",
+        setter("procedures[0].drugs[0].multi_dose_vial", False),
+    ),
+    "joint_known": (
+        setter("procedures[0].joint", "kneecap"),
+        "procedures[0].joint",
+        setter("procedures[0].joint", "shoulder"),
+    ),
+    "side_valid": (
+        setter("procedures[0].side", "none"),
+        "procedures[0].side",
+        setter("procedures[0].side", "bilateral"),
+    ),
+    "payer_known": (
+        setter("coverage.payer_id", "acme-health"),
+        "coverage.payer_id",
+        setter("coverage.payer_id", "bcbs"),
+    ),
+    "place_of_service_known": (
+        setter("place_of_service", "99"),
+        "place_of_service",
+        setter("place_of_service", "22"),
+    ),
 }
 
 # rule -> (change that draws the warning, field it must name, change without it)
 WARNINGS: dict[str, tuple[Mutate, str, Mutate]] = {
     "unknown_field": (setter("favourite_colour", "teal"), "favourite_colour", keep),
     "ndc_unknown": (setter("drugs[0].ndc", "99999-9999-99"), "drugs[0].ndc", keep),
-    "ndc_missing": (deleter("drugs[0].ndc"), "drugs[0].ndc",
-                    both(deleter("drugs[0].ndc"), setter("drugs[0].supplied_by", "pharmacy"))),
+    "ndc_missing": (
+        deleter("drugs[0].ndc"),
+        "drugs[0].ndc",
+        both(deleter("drugs[0].ndc"), setter("drugs[0].supplied_by", "pharmacy")),
+    ),
 }
 
 
@@ -157,8 +235,9 @@ def test_warning_rule_keeps_the_record_and_names_the_field(rule, tmp_path, maps)
 def test_duplicate_encounter_within_a_file_and_in_the_ledger(tmp_path, maps):
     from tests.intake.helpers import read_all, write_jsonl
 
-    path = write_jsonl(tmp_path / "dup.jsonl", [make_record(), make_record(),
-                                                make_record(encounter_id="T-1002")])
+    path = write_jsonl(
+        tmp_path / "dup.jsonl", [make_record(), make_record(), make_record(encounter_id="T-1002")]
+    )
     first, second, third = read_all(path, maps)
     assert isinstance(first, Encounter) and isinstance(third, Encounter)
     assert errors(second) == [("duplicate_encounter", "encounter_id")]
@@ -232,13 +311,17 @@ def test_side_and_digit_must_fit_the_joint(tmp_path, maps):
 
     assert isinstance(result_for(joint="mcp", side="right", digit="F6"), Encounter)
     assert ("side_valid", "procedures[0].digit") in errors(
-        result_for(joint="mcp", side="left", digit="F6"))
+        result_for(joint="mcp", side="left", digit="F6")
+    )
     assert ("side_valid", "procedures[0].digit") in errors(
-        result_for(joint="mcp", side="right", digit="T6"))
+        result_for(joint="mcp", side="right", digit="T6")
+    )
     assert ("side_valid", "procedures[0].digit") in errors(
-        result_for(joint="knee", side="right", digit="F6"))
+        result_for(joint="knee", side="right", digit="F6")
+    )
     assert ("side_valid", "procedures[0].side") in errors(
-        result_for(joint="pip", side="bilateral", digit="F2"))
+        result_for(joint="pip", side="bilateral", digit="F2")
+    )
 
 
 def test_ndc_product_message_names_both_products(tmp_path, maps):

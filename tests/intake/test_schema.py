@@ -83,21 +83,46 @@ def _structurally_valid(record: Any) -> bool:
 # the compiled check follows ECMA-262 (end of input); see the next test.
 texts = st.text(alphabet=string.printable.replace("\n", "").replace("\r", ""), max_size=12)
 values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 2000) | st.decimals(
-        allow_nan=False, allow_infinity=False, places=2, min_value=-10, max_value=2000)
-    | texts | st.sampled_from(["2025-03-04", "2025-02-30", "09:00", "IV", "knee", "M05.79",
-                                "W19.XXXA", "F6", "self", "child", "0069-0809-01", "J1745",
-                                "1234567893", "53704", "WI", "99214", "7"]),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from(["size_mg", "count", "drug", "route", "x"]), children,
-                      max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 2000)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-10, max_value=2000)
+    | texts
+    | st.sampled_from(
+        [
+            "2025-03-04",
+            "2025-02-30",
+            "09:00",
+            "IV",
+            "knee",
+            "M05.79",
+            "W19.XXXA",
+            "F6",
+            "self",
+            "child",
+            "0069-0809-01",
+            "J1745",
+            "1234567893",
+            "53704",
+            "WI",
+            "99214",
+            "7",
+        ]
+    ),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["size_mg", "count", "drug", "route", "x"]), children, max_size=3
+        )
+    ),
     max_leaves=8,
 )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(PATHS), values | st.just(KeyError)),
-                min_size=0, max_size=4))
+@given(
+    st.lists(st.tuples(st.sampled_from(PATHS), values | st.just(KeyError)), min_size=0, max_size=4)
+)
 def test_compiled_check_agrees_with_jsonschema(changes):
     record = make_record()
     for path, value in changes:
@@ -110,7 +135,9 @@ def test_compiled_check_agrees_with_jsonschema(changes):
             continue  # a parent was replaced by an earlier change
     record = DECODER.decode(dump_json(record))
     assert _structurally_valid(record) == VALIDATOR.is_valid(record), (
-        list(VALIDATOR.iter_errors(record))[:2], check_structure(record)[1][:3])
+        list(VALIDATOR.iter_errors(record))[:2],
+        check_structure(record)[1][:3],
+    )
 
 
 def test_trailing_newline_follows_ecma_262():

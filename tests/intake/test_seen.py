@@ -16,12 +16,17 @@ def test_table_remembers_every_key_and_its_value():
     assert "E49999" in table and "E50000" not in table and 5 not in table
     table.set("E3", 42)
     assert table.get("E3") == 42 and table.get("nope") is None
-    assert table.nbytes <= 50_000 * 32 * 2  # two 8-byte arrays at load above one third
+    assert table.nbytes <= 50_000 * 3 * 8 * 2  # two 8-byte arrays at load above one third
+    keys = HashTable(values=False)
+    assert [keys.add(k) for k in ("a", "b", "a")] == [False, False, True]
+    assert keys.get("a") == 0 and keys.get("c") is None and keys.nbytes * 2 == HashTable().nbytes
 
 
 def test_counts_add_up_and_sum():
     tally = Tally()
-    items = [Rejection(file="f", record=i, encounter_id=None, problems=(), raw="") for i in range(3)]
+    items = [
+        Rejection(file="f", record=i, encounter_id=None, problems=(), raw="") for i in range(3)
+    ]
     assert list(tally.track(items)) == items
     assert tally.counts == IntakeCounts(records=3, accepted=0, rejected=3)
     assert tally.counts.adds_up

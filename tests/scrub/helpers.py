@@ -7,7 +7,6 @@ too. Integration tests go through the real coding stage instead.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -150,11 +149,3 @@ def holds(c: Claim, *rules: Rule, **ctx: Any) -> list[str]:
 
 def messages(c: Claim, *rules: Rule, **ctx: Any) -> list[str]:
     return [h.message for h in scrub(c, context(*rules, **ctx)).holds]
-
-
-def on(c: Claim, dos: date, encounter_id: str | None = None) -> Claim:
-    """The same claim on another date of service (a later or earlier dose)."""
-    enc = replace(c.encounter, date_of_service=dos, encounter_id=encounter_id or c.encounter_id)
-    return replace(
-        c, date_of_service=dos, encounter=enc, encounter_id=encounter_id or c.encounter_id
-    )

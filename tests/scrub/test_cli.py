@@ -41,7 +41,7 @@ def scrub(*args: str):
 
 def test_all_clean_exits_0(tmp_path: Path) -> None:
     path = subset(tmp_path, "S-AET-CLEAN", "S-MCR-CLEAN-KNEE")
-    result = scrub(str(path), "--json", "--as-of", "2025-06-30")
+    result = scrub(str(path), "--json", "--as-of", "2026-11-23")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert [c["status"] for c in doc["claims"]] == ["clean", "clean"]
@@ -55,7 +55,7 @@ def test_all_clean_exits_0(tmp_path: Path) -> None:
 
 
 def test_held_claims_exit_1_with_their_reasons_in_json(tmp_path: Path) -> None:
-    result = scrub(str(DEMO), "--json", "--as-of", "2025-06-30")
+    result = scrub(str(DEMO), "--json", "--as-of", "2026-11-23")
     assert result.exit_code == 1
     doc = json.loads(result.stdout)  # stdout is JSON only; logs went to stderr
     held = {c["encounter_id"]: c for c in doc["claims"] if c["status"] == "held"}
@@ -69,7 +69,7 @@ def test_held_claims_exit_1_with_their_reasons_in_json(tmp_path: Path) -> None:
 
 def test_human_output_names_rule_category_and_source(tmp_path: Path) -> None:
     path = subset(tmp_path, "S-MCR-SITE")
-    result = scrub(str(path), "--as-of", "2025-06-30")
+    result = scrub(str(path), "--as-of", "2026-11-23")
     assert result.exit_code == 1
     assert "[site_of_care] medicare-drug-in-hospital-outpatient" in result.stdout
     assert "source: CMS Place of Service code set" in result.stdout
@@ -103,7 +103,7 @@ def test_help_has_an_example() -> None:
 def test_held_claim_is_stored_then_an_override_lets_it_through(tmp_path: Path) -> None:
     ledger_path = tmp_path / "ledger.sqlite"
     path = subset(tmp_path, "S-AET-AUTH", "S-AET-CLEAN")
-    first = scrub(str(path), "--json", "--as-of", "2025-06-30", "--ledger", str(ledger_path))
+    first = scrub(str(path), "--json", "--as-of", "2026-11-23", "--ledger", str(ledger_path))
     assert first.exit_code == 1
     assert json.loads(first.stdout)["summary"]["recorded_in_ledger"] is True
     with _open(ledger_path) as ledger:
@@ -116,13 +116,13 @@ def test_held_claim_is_stored_then_an_override_lets_it_through(tmp_path: Path) -
         "--override",
         "S-AET-AUTH:aetna-iv-biologics-auth",
         "--reason",
-        "retro-authorization PA-99 granted 2025-06-20",
+        "retro-authorization PA-99 granted 2026-11-20",
         "--ledger",
         str(ledger_path),
     )
     assert override.exit_code == 0, override.output
 
-    again = scrub(str(path), "--json", "--as-of", "2025-06-30", "--ledger", str(ledger_path))
+    again = scrub(str(path), "--json", "--as-of", "2026-11-23", "--ledger", str(ledger_path))
     assert again.exit_code == 0, again.stdout
     claims = {c["encounter_id"]: c for c in json.loads(again.stdout)["claims"]}
     passed = claims["S-AET-AUTH"]
@@ -131,7 +131,7 @@ def test_held_claim_is_stored_then_an_override_lets_it_through(tmp_path: Path) -
         {
             **passed["overridden"][0],
             "rule": "aetna-iv-biologics-auth",
-            "reason": "retro-authorization PA-99 granted 2025-06-20",
+            "reason": "retro-authorization PA-99 granted 2026-11-20",
         }
     ]
     with _open(ledger_path) as ledger:
@@ -141,26 +141,26 @@ def test_held_claim_is_stored_then_an_override_lets_it_through(tmp_path: Path) -
 def test_a_corrected_encounter_goes_through(tmp_path: Path) -> None:
     ledger_path = tmp_path / "ledger.sqlite"
     path = subset(tmp_path, "S-AET-AUTH")
-    assert scrub(str(path), "--as-of", "2025-06-30", "--ledger", str(ledger_path)).exit_code == 1
+    assert scrub(str(path), "--as-of", "2026-11-23", "--ledger", str(ledger_path)).exit_code == 1
     encounter = json.loads(path.read_text())["encounters"][0]
     encounter["prior_authorizations"] = [
         {
             "number": "PA-NEW",
             "drugs": ["infliximab-dyyb"],
-            "valid_from": "2025-05-01",
-            "valid_to": "2025-12-31",
+            "valid_from": "2026-10-01",
+            "valid_to": "2027-03-31",
         }
     ]
     path.write_text(json.dumps({"encounters": [encounter]}))
-    fixed = scrub(str(path), "--json", "--as-of", "2025-06-30", "--ledger", str(ledger_path))
+    fixed = scrub(str(path), "--json", "--as-of", "2026-11-23", "--ledger", str(ledger_path))
     assert fixed.exit_code == 0, fixed.stdout
     with _open(ledger_path) as ledger:
         assert core.holds(ledger, core.ClaimKey(PRACTICE, "S-AET-AUTH")) == []
 
 
-@pytest.mark.parametrize(("today", "status"), [("2025-06-01", "clean"), ("2025-06-02", "held")])
+@pytest.mark.parametrize(("today", "status"), [("2026-11-01", "clean"), ("2026-11-02", "held")])
 def test_without_as_of_the_submission_day_is_today(tmp_path: Path, today: str, status: str) -> None:
-    """Aetna's 90-day filing limit for a 2025-03-03 visit: day 90 is 2025-06-01."""
+    """Aetna's 90-day filing limit for a 2026-08-03 visit: day 90 is 2026-11-01."""
     path = subset(tmp_path, "S-AET-LATE")
     with freeze_time(f"{today} 09:30:00"):
         result = scrub(str(path), "--json")

@@ -2,7 +2,7 @@
 held for exactly that category, and the clean claims beside them go through.
 
 ``fixtures/demo/scrub_encounters.json`` names its encounters ``S-<payer>-<case>``; the case says
-what the encounter shows (``AUTH``: no prior authorization …). Scrubbed as of 2025-06-30.
+what the encounter shows (``AUTH``: no prior authorization …). Scrubbed as of 2026-11-23.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from edi_pipeline.maps import load_maps
 from tests.conftest import DESIGN_SCHEMAS, FIXTURES
 
 DEMO = FIXTURES / "demo" / "scrub_encounters.json"
-AS_OF = date(2025, 6, 30)
+AS_OF = date(2026, 11, 23)
 PAYERS = {
     "MCR": "medicare",
     "AET": "aetna",

@@ -59,6 +59,10 @@ class AuthRequired(LineRule):
         ctx: ScrubContext,
     ) -> str:
         """What this authorization lacks for the claim ('' when it covers it)."""
+        if auth.units_approved is None and auth.visits_approved is None:
+            return ""  # nothing is counted against it: no need to read the history
+        codes = {n.strip().upper() for n in auth.drugs}
+        generics = {ctx.generic_name(n) for n in auth.drugs}
         used_units = Decimal(0)
         visits = 0
         for past in ctx.earlier_claims(claim):
@@ -67,7 +71,7 @@ class AuthRequired(LineRule):
             counted = [
                 pl
                 for pl in past.lines
-                if any(names_product(n, pl.procedure, pl.drug, ctx) for n in auth.drugs)
+                if (pl.procedure in codes or (pl.drug is not None and pl.drug.lower() in generics))
                 and (self.count_waste or pl.kind != "drug_waste")
             ]
             if counted:

@@ -38,13 +38,18 @@ class Duplicate(Rule):
             for pl in past.lines
             if pl.kind in self.line_kinds
         }
+        found: list[str] = []
+        others: set[str] = set()
         for n, line in enumerate(claim.lines, start=1):
             if line.kind not in self.line_kinds:
                 continue
             other = billed.get((line.procedure, tuple(sorted(line.modifiers))))
             if other is not None:
                 mods = "-" + "-".join(line.modifiers) if line.modifiers else ""
-                yield self.hold(
-                    f"line {n} {line.procedure}{mods} already billed on claim {other} for "
-                    f"{claim.date_of_service}"
-                )
+                found.append(f"line {n} {line.procedure}{mods}")
+                others.add(other)
+        if found:
+            yield self.hold(
+                f"{', '.join(found)} already billed on claim {', '.join(sorted(others))} for "
+                f"{claim.date_of_service}"
+            )
