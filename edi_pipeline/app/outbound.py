@@ -45,18 +45,38 @@ from edi_pipeline.practice import Practice
 log = structlog.get_logger()
 
 Scrubber = Callable[[Claim], Scrubbed]
-ScrubberFactory = Callable[[Maps, Ledger, date], Scrubber]
+ScrubberFactory = Callable[..., Scrubber]  # (maps, ledger, as_of, *, practice_key, claims)
 
 
-def default_scrubber(maps: Maps, ledger: Ledger, as_of: date) -> Scrubber:
+def default_scrubber(
+    maps: Maps,
+    ledger: Ledger,
+    as_of: date,
+    *,
+    practice_key: str | None = None,
+    claims: Iterable[Claim] = (),
+) -> Scrubber:
     """The scrub stage over the payers' rules, with the member's history from the ledger and
-    from the claims earlier in this batch (the second infusion of an export sees the first)."""
-    from edi_pipeline.ledger.scrub import LedgerHistory
+    from the claims earlier in this batch (the second infusion of an export sees the first).
+
+    ``claims`` (the batch about to be scrubbed) lets the ledger history be fetched in a few
+    queries instead of one per claim; ``practice_key`` brings in the recorded overrides, so a
+    hold a person has overridden with ``scrub --override`` does not stop ``run``.
+    """
+    from edi_pipeline.ledger.scrub import LedgerHistory, overrides
     from edi_pipeline.scrub import InMemoryHistory, LayeredHistory, ScrubContext, scrub
 
     batch = InMemoryHistory()
+    from_ledger = LedgerHistory(ledger)
+    from_ledger.prefetch(claims)
+    recorded = (
+        {k: dict(v) for k, v in overrides(ledger, practice_key).items()} if practice_key else {}
+    )
     ctx = ScrubContext.from_maps(
-        maps, as_of=as_of, history=LayeredHistory(batch, LedgerHistory(ledger))
+        maps,
+        as_of=as_of,
+        history=LayeredHistory(batch, from_ledger),
+        overrides=recorded,
     )
 
     def run(claim: Claim) -> Scrubbed:
@@ -97,6 +117,7 @@ class Settings:
     processes: int | None = None  # pyx12 validation processes (default: CPU count)
     now: datetime | None = None  # default: the clock (tests freeze it)
     as_of: date | None = None  # the day payer rules are checked for (default: today)
+    as_of_by_input: tuple[tuple[str, date], ...] = ()  # per input file, overriding as_of
     notes: tuple[str, ...] = ()  # what the command decided for the user ("using the demo…")
 
 
@@ -113,6 +134,7 @@ class Outcome:
     quarantine: list[Path] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     report_path: Path | None = None
+    delivery: Any = None  # deliver.DeliveryResult when run delivered after the build
 
     # ---- counts
     def count(self, status: str) -> int:
@@ -139,7 +161,8 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.held or self.rejected else 0
+        undelivered = self.delivery is not None and self.delivery.exit_code != 0
+        return 1 if self.held or self.rejected or undelivered else 0
 
     # ---- report.json (cli.md)
     def report(self) -> dict[str, Any]:
@@ -193,6 +216,7 @@ class Outcome:
             },
             "quarantine": [str(p) for p in self.quarantine],
             "recovered": self.recovered,
+            **({"delivery": self.delivery.as_json()} if self.delivery is not None else {}),
         }
 
     def summary(self) -> str:
@@ -212,6 +236,12 @@ class Outcome:
         lines.append(
             f"  held           {len(self.held):>6} claims  ${_dollars(self.dollars('held'))}"
         )
+        by_category: dict[str, int] = {}
+        for _, scrubbed in self.held:
+            for category in sorted({h.category for h in scrubbed.holds}):
+                by_category[category] = by_category.get(category, 0) + 1
+        for category, n in sorted(by_category.items()):
+            lines.append(f"                 {n:>4} for {category}")
         lines.append(f"  rejected       {len(self.rejected):>6} records")
         for path in self.quarantine:
             if path.stat().st_size:
@@ -220,6 +250,12 @@ class Outcome:
             lines.append(f"  recovered: {note}")
         if self.records and self.built == 0 and self.already_built == self.records:
             lines.append("nothing new: every encounter in the input was already built")
+        if self.delivery is not None:
+            d = self.delivery
+            lines.append(
+                f"  delivered      {len(d.sent):>6} interchange(s) to {d.destination}"
+                + (f"; {len(d.failed) + len(d.not_attempted)} left to send" if d.exit_code else "")
+            )
         if self.report_path is not None:
             lines.append(f"report: {self.report_path}")
         return "\n".join(lines)
@@ -318,7 +354,14 @@ def outbound(
         if total:
             total(len(encounters))
         as_of = settings.as_of or now.date()
-        to_build = _code_and_scrub(encounters, outcome, stages, maps, ledger, practice, now, as_of)
+        as_of_by_file = dict(settings.as_of_by_input)
+
+        def as_of_for(enc: Encounter) -> date:
+            return as_of_by_file.get(enc.source.file or "", as_of)
+
+        to_build = _code_and_scrub(
+            encounters, outcome, stages, maps, ledger, practice, now, as_of_for
+        )
         if progress:
             progress(len(encounters) - len(to_build))
         batch: BuildBatch = build_claims(
@@ -372,14 +415,14 @@ def _code_and_scrub(
     ledger: Ledger,
     practice: Practice,
     now: datetime,
-    as_of: date,
+    as_of_for: Callable[[Encounter], date],
 ) -> list[ToBuild]:
     """Code and scrub what is not built yet; held verdicts are stored in one transaction."""
     from edi_pipeline.ledger.scrub import record_scrub
 
-    scrub = stages.scrubber(maps, ledger, as_of)
     to_build: list[ToBuild] = []
     verdicts: list[tuple[Scrubbed, str | None]] = []
+    coded_claims: list[tuple[Encounter, Claim]] = []
     for enc in encounters:
         key = ClaimKey(practice.key, enc.encounter_id, _frequency(enc))
         isa13 = ledger_claims.live_build(ledger, key)
@@ -440,14 +483,34 @@ def _code_and_scrub(
                 }
             )
             continue
-        scrubbed = scrub(coded.claim)
+        coded_claims.append((enc, coded.claim))
+    # One scrubber per submission day (the demo's exports each have their own).
+    days = sorted({as_of_for(enc) for enc, _ in coded_claims})
+    scrubbers = {
+        day: stages.scrubber(
+            maps,
+            ledger,
+            day,
+            practice_key=practice.key,
+            claims=[c for e, c in coded_claims if as_of_for(e) == day],
+        )
+        for day in days
+    }
+    # Date-of-service order, so that frequency and authorization rules see an export's earlier
+    # doses before its later ones whatever order the export lists them in.
+    by_date = sorted(
+        range(len(coded_claims)), key=lambda i: (coded_claims[i][1].date_of_service, i)
+    )
+    scrubbed_at: dict[int, Scrubbed] = {
+        i: scrubbers[as_of_for(coded_claims[i][0])](coded_claims[i][1]) for i in by_date
+    }
+    for i, (enc, claim) in enumerate(coded_claims):
+        scrubbed = scrubbed_at[i]
         verdicts.append((scrubbed, enc.record_hash))
         if scrubbed.holds:
-            outcome.held.append((coded.claim, scrubbed))
+            outcome.held.append((claim, scrubbed))
         else:
-            to_build.append(
-                ToBuild(coded.claim, enc.record_hash, enc.source.file, enc.source.record)
-            )
+            to_build.append(ToBuild(claim, enc.record_hash, enc.source.file, enc.source.record))
     with ledger.transaction():
         for scrubbed, record_hash in verdicts:
             record_scrub(ledger, practice.key, scrubbed, now, record_hash=record_hash)

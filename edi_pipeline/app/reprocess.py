@@ -292,7 +292,7 @@ def _code_and_scrub(
 ) -> list[_Work]:
     from edi_pipeline.ledger.scrub import record_scrub
 
-    scrub = stages.scrubber(maps, ledger, now.date())
+    scrub = stages.scrubber(maps, ledger, now.date(), practice_key=practice.key)
     ready: list[_Work] = []
     for w in work:
         coded = stages.code(w.encounter, maps)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
+from edi_pipeline.app.deliver import DeliverySettings
 from edi_pipeline.app.run import execute, settings_for
 
 
@@ -35,6 +37,23 @@ from edi_pipeline.app.run import execute, settings_for
     default=None,
     help="pyx12 validation processes (default: one per CPU).",
 )
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Submission day the payer rules are checked for (default: today; the demo's own day).",
+)
+@click.option(
+    "--to",
+    "deliver_to",
+    metavar="DEST",
+    help="Deliver after the build: folder:DIR or sftp://user@host:port/path "
+    "(default: $EDI_PIPELINE_DELIVER_TO; none: build only).",
+)
+@click.option("--identity", type=click.Path(dir_okay=False, path_type=Path), help="SFTP key.")
+@click.option(
+    "--known-hosts", type=click.Path(dir_okay=False, path_type=Path), help="SFTP known_hosts."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
 def command(
     inputs: tuple[Path, ...],
@@ -42,6 +61,10 @@ def command(
     out_dir: Path | None,
     ledger: str | None,
     processes: int | None,
+    as_of: datetime | None,
+    deliver_to: str | None,
+    identity: Path | None,
+    known_hosts: Path | None,
     as_json: bool,
 ) -> None:
     """Run the outbound job: read encounters, code, scrub, build validated 837P files.
@@ -51,7 +74,10 @@ def command(
     their dollars; DIR/report.json has the details. Exit 1 when records or claims were
     rejected or held, 2 on a usage or configuration error.
 
-    Example: edi-pipeline run exports/today.jsonl --config practice.toml --out /srv/edi-out
+    With --to (or EDI_PIPELINE_DELIVER_TO) the built interchanges are then delivered exactly
+    once, as `edi-pipeline deliver` does.
+
+    Example: edi-pipeline run exports/today.jsonl --config practice.toml --to folder:/srv/outbox
     """
     settings = settings_for(
         inputs,
@@ -59,9 +85,15 @@ def command(
         out_dir=out_dir,
         ledger=ledger,
         processes=processes,
+        as_of=as_of.date() if as_of else None,
         demo_when_empty=True,
     )
-    outcome = execute(settings)
+    delivery = (
+        DeliverySettings.from_options(deliver_to, identity=identity, known_hosts=known_hosts)
+        if deliver_to
+        else None
+    )
+    outcome = execute(settings, delivery=delivery)
     if as_json:
         click.echo(json.dumps(outcome.report(), indent=2))
         click.echo(outcome.summary(), err=True)

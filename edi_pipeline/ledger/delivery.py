@@ -121,6 +121,17 @@ def interchange(ledger: Ledger, interchange_id: int) -> OutgoingInterchange | No
     return _outgoing(row) if row else None
 
 
+def _lock_interchange(ledger: Ledger, interchange_id: int) -> OutgoingInterchange | None:
+    """Read an interchange to claim it. On PostgreSQL the row is locked until the transaction
+    ends, and one another worker has locked right now reads as None (``SKIP LOCKED``: pass
+    over it rather than queue behind it); SQLite's writer lock already serialises claims."""
+    skip = getattr(ledger, "lock_skip", "")
+    row = ledger.query_one(
+        f"SELECT {_OUT_COLUMNS} FROM interchanges WHERE id = ?{skip}", (interchange_id,)
+    )
+    return _outgoing(row) if row else None
+
+
 def _event(
     ledger: Ledger,
     interchange_id: int,
@@ -158,7 +169,7 @@ def start_sending(
     """
     ts = stamp(now)
     with ledger.transaction():
-        current = interchange(ledger, item.id)
+        current = _lock_interchange(ledger, item.id)
         if current is None or current.status not in ("built", "sending"):
             return None
         if current.status == "sending" and not lease_free(
@@ -344,8 +355,12 @@ def _inbound(row: Row) -> InboundFile:
     )
 
 
-def inbound_file(ledger: Ledger, content_hash: str) -> InboundFile | None:
-    row = ledger.query_one("SELECT * FROM inbound_files WHERE content_hash = ?", (content_hash,))
+def inbound_file(ledger: Ledger, content_hash: str, *, lock: str = "") -> InboundFile | None:
+    """One inbound file's row; ``lock`` is a backend's locking clause (``lock_skip``) when
+    claiming it."""
+    row = ledger.query_one(
+        f"SELECT * FROM inbound_files WHERE content_hash = ?{lock}", (content_hash,)
+    )
     return _inbound(row) if row else None
 
 
@@ -376,16 +391,19 @@ def claim_inbound(
     """
     ts = stamp(now)
     until = _until(now, lease_seconds)
+    skip = getattr(ledger, "lock_skip", "")
     with ledger.transaction():
-        current = inbound_file(ledger, content_hash)
+        current = inbound_file(ledger, content_hash, lock=skip)
         if current is None:
-            ledger.execute(
+            # Another worker may have inserted (or locked) this content a moment ago: on
+            # PostgreSQL nothing serialises the two, so the insert yields instead of failing.
+            inserted = ledger.execute(
                 "INSERT INTO inbound_files (content_hash, name, size, state, lease_owner, "
                 "lease_until, first_seen_at, updated_at) "
-                "VALUES (?, ?, ?, 'processing', ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, 'processing', ?, ?, ?, ?) ON CONFLICT (content_hash) DO NOTHING",
                 (content_hash, name, size, owner, until, ts, ts),
-            )
-            outcome: ClaimOutcome = "claimed"
+            ).rowcount
+            outcome: ClaimOutcome = "claimed" if inserted == 1 else "busy"
         elif current.state == "done":
             ledger.execute(
                 "UPDATE inbound_files SET copies = copies + 1, updated_at = ? "

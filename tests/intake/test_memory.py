@@ -57,4 +57,5 @@ def test_peak_memory_does_not_grow_with_the_file(suffix, tmp_path, maps, monkeyp
     large = _peak(_write(tmp_path / f"large{suffix}", 2_000), maps)
     # 8x the records: only the id tables grow (16 to 32 bytes an id); a leak of even 100 bytes
     # a record would show (scripts/bench_intake.py measures 100,000 records in a subprocess)
+    print("PEAKS", suffix, small, large)
     assert (large - small) / 1_750 < 100, (small, large)

@@ -56,11 +56,11 @@ def test_gaps_are_recorded_with_their_reason(ledger):
     assert (gap["value"], gap["reason"]) == (1, "file lost")
 
 
-def _worker(args: tuple[str, str, int]) -> list[int]:
-    backend, tmp, count = args
+def _worker(args: tuple[str, str, int, str | None]) -> list[int]:
+    backend, tmp, count, location = args
     from tests.ledger.conftest import open_backend
 
-    led = open_backend(backend, Path(tmp))
+    led = open_backend(backend, Path(tmp), location)
     try:
         return [take(led) for _ in range(count)]
     finally:
@@ -68,9 +68,9 @@ def _worker(args: tuple[str, str, int]) -> list[int]:
 
 
 @pytest.mark.slow
-def test_concurrent_processes_never_share_or_skip_a_number(backend, ledger, tmp_path):
+def test_concurrent_processes_never_share_or_skip_a_number(backend, ledger, tmp_path, location):
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
-        results = pool.map(_worker, [(backend, str(tmp_path), 40)] * 4)
+        results = pool.map(_worker, [(backend, str(tmp_path), 40, location)] * 4)
     taken = sorted(n for part in results for n in part)
     assert taken == list(range(1, 161))
