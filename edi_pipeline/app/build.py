@@ -185,7 +185,7 @@ def sweep_orphans(out_dir: Path, ledger: Ledger, practice: Practice) -> None:
     if not out_dir.is_dir():
         return
     prefix = f".{practice.key}-"
-    with ledger.transaction():
+    with ledger.transaction(exclusive=True):  # PostgreSQL: wait for every writer, as SQLite does
         known = {
             staged_name(Path(ix.file)).name
             for ix in ledger_ix.interchanges(ledger, practice=practice.key)
@@ -321,6 +321,117 @@ def file_name(practice: Practice, receiver: Receiver, isa13: str) -> str:
     return f"{practice.key}-{receiver.key}-{isa13}.837"
 
 
+@dataclass(frozen=True, slots=True)
+class StagedInterchange:
+    """An interchange rendered, staged (temp name, fsynced) and recorded, not yet renamed."""
+
+    claims: list[Claim]  # with their line control numbers
+    built: BuiltInterchange
+    final: Path
+    tmp: Path
+    interchange_id: int
+    sha256: str
+
+
+def stage_interchange(
+    ledger: Ledger,
+    claims: Sequence[Claim],
+    practice: Practice,
+    receiver: Receiver,
+    payers: Any,
+    *,
+    out_dir: Path,
+    now: datetime,
+    x12_now: datetime,
+) -> StagedInterchange:
+    """Take ISA13/GS06 and the line control numbers, render, stage the file and record the
+    interchange; inside the caller's ledger transaction, so a crash leaves either nothing or a
+    row whose staged copy ``recover`` can finish. ``build`` and ``reprocess`` both release this
+    way: they differ only in which claims they let through."""
+    n = ledger_ix.next_control_number(
+        ledger, practice.submitter.id, receiver.id, ledger_ix.INTERCHANGE
+    )
+    lcns = iter(ledger_ix.next_line_control_numbers(ledger, sum(len(c.lines) for c in claims)))
+    numbered = [
+        replace(c, lines=tuple(replace(ln, line_control_number=next(lcns)) for ln in c.lines))
+        for c in claims
+    ]
+    built = build_interchange(numbered, practice, receiver, payers, isa13=n, gs06=n, now=x12_now)
+    data = built.text.encode("ascii")
+    digest = _sha256(data)
+    final = out_dir / file_name(practice, receiver, built.isa13)
+    tmp = stage(final, data)
+    iid = ledger_ix.record_interchange(
+        ledger,
+        practice=practice.key,
+        file=str(final),
+        sender=built.sender,
+        receiver=built.receiver,
+        isa13=built.isa13,
+        gs06=built.gs06,
+        usage=built.usage,
+        claims=len(numbered),
+        at=now,
+        sha256=digest,
+    )
+    return StagedInterchange(numbered, built, final, tmp, iid, digest)
+
+
+def record_built_claim(
+    ledger: Ledger,
+    practice: Practice,
+    claim: Claim,
+    span: Any,
+    interchange_id: int,
+    *,
+    record_hash: str | None,
+    source: str,
+    message: str,
+    now: datetime,
+) -> int:
+    """Record ``claim`` as built into the interchange: its encounter, status, cleared holds,
+    transaction set and lines with their segment positions (``span``, a claim span of
+    ``build_interchange``). Returns the claim's ledger id."""
+    key = ClaimKey(practice.key, claim.encounter_id, claim.frequency)
+    ledger_claims.record_encounter(ledger, practice.key, claim.encounter_id, record_hash, now)
+    claim_id = ledger_claims.upsert_claim(
+        ledger,
+        key,
+        status="built",
+        payer_id=claim.payer_id,
+        charge=claim.total_charge,
+        at=now,
+        date_of_service=claim.date_of_service,
+        payer_claim_number=claim.payer_claim_number,
+        record_hash=record_hash,
+        source=source,
+        message=message,
+    )
+    ledger_claims.replace_holds(ledger, claim_id, (), now)
+    icid = ledger_ix.record_interchange_claim(
+        ledger, interchange_id, span.st02, claim_id, span.first_segment, span.last_segment
+    )
+    for line, lspan in zip(claim.lines, span.lines, strict=True):
+        ledger_claims.record_line(
+            ledger,
+            claim_id,
+            line_number=lspan.line_number,
+            line_control_number=lspan.line_control_number,
+            procedure=line.procedure,
+            modifiers=line.modifiers,
+            units=line.units,
+            charge=line.charge,
+            ndc=line.ndc,
+            ndc_quantity=line.ndc_quantity,
+            ndc_unit=line.ndc_unit,
+            date_of_service=claim.date_of_service,
+            interchange_claim_id=icid,
+            first_segment=lspan.first_segment,
+            last_segment=lspan.last_segment,
+        )
+    return claim_id
+
+
 def release(
     ledger: Ledger,
     items: Sequence[ToBuild],
@@ -340,6 +451,10 @@ def release(
     out_dir = private_dir(out_dir).resolve()
     outcomes: list[ClaimOutcome] = []
     with ledger.transaction():
+        ledger_claims.lock_for_build(  # PostgreSQL: one builder per claim at a time
+            ledger,
+            [ClaimKey(practice.key, i.claim.encounter_id, i.claim.frequency) for i in items],
+        )
         fresh: list[ToBuild] = []
         for item in items:
             key = ClaimKey(practice.key, item.claim.encounter_id, item.claim.frequency)
@@ -350,79 +465,30 @@ def release(
                 fresh.append(item)
         if not fresh:
             return None, outcomes
-        n = ledger_ix.next_control_number(
-            ledger, practice.submitter.id, receiver.id, ledger_ix.INTERCHANGE
-        )
-        lcns = iter(
-            ledger_ix.next_line_control_numbers(ledger, sum(len(i.claim.lines) for i in fresh))
-        )
-        numbered = [
-            replace(
-                i.claim,
-                lines=tuple(replace(ln, line_control_number=next(lcns)) for ln in i.claim.lines),
-            )
-            for i in fresh
-        ]
-        built = build_interchange(
-            numbered, practice, receiver, payers, isa13=n, gs06=n, now=x12_now
-        )
-        data = built.text.encode("ascii")
-        digest = _sha256(data)
-        final = out_dir / file_name(practice, receiver, built.isa13)
-        tmp = stage(final, data)
-        iid = ledger_ix.record_interchange(
+        staged = stage_interchange(
             ledger,
-            practice=practice.key,
-            file=str(final),
-            sender=built.sender,
-            receiver=built.receiver,
-            isa13=built.isa13,
-            gs06=built.gs06,
-            usage=built.usage,
-            claims=len(numbered),
-            at=now,
-            sha256=digest,
+            [i.claim for i in fresh],
+            practice,
+            receiver,
+            payers,
+            out_dir=out_dir,
+            now=now,
+            x12_now=x12_now,
         )
+        built, numbered, final, tmp = staged.built, staged.claims, staged.final, staged.tmp
+        digest = staged.sha256
         for item, claim, span in zip(fresh, numbered, built.claims, strict=True):
-            key = ClaimKey(practice.key, claim.encounter_id, claim.frequency)
-            ledger_claims.record_encounter(
-                ledger, practice.key, claim.encounter_id, item.record_hash, now
-            )
-            claim_id = ledger_claims.upsert_claim(
+            record_built_claim(
                 ledger,
-                key,
-                status="built",
-                payer_id=claim.payer_id,
-                charge=claim.total_charge,
-                at=now,
-                date_of_service=claim.date_of_service,
-                payer_claim_number=claim.payer_claim_number,
+                practice,
+                claim,
+                span,
+                staged.interchange_id,
                 record_hash=item.record_hash,
                 source="build",
                 message=f"interchange {built.isa13} transaction {span.st02}",
+                now=now,
             )
-            ledger_claims.replace_holds(ledger, claim_id, (), now)
-            icid = ledger_ix.record_interchange_claim(
-                ledger, iid, span.st02, claim_id, span.first_segment, span.last_segment
-            )
-            for line, lspan in zip(claim.lines, span.lines, strict=True):
-                ledger_claims.record_line(
-                    ledger,
-                    claim_id,
-                    line_number=lspan.line_number,
-                    line_control_number=lspan.line_control_number,
-                    procedure=line.procedure,
-                    modifiers=line.modifiers,
-                    units=line.units,
-                    charge=line.charge,
-                    ndc=line.ndc,
-                    ndc_quantity=line.ndc_quantity,
-                    ndc_unit=line.ndc_unit,
-                    date_of_service=claim.date_of_service,
-                    interchange_claim_id=icid,
-                    first_segment=lspan.first_segment,
-                    last_segment=lspan.last_segment,
-                )
             outcomes.append(
                 ClaimOutcome(
                     claim.encounter_id,
@@ -467,23 +533,40 @@ def _record_rejected(
 ) -> None:  # fmt: skip
     claim = item.claim
     key = ClaimKey(practice.key, claim.encounter_id, claim.frequency)
-    first = errors[0]
     with ledger.transaction():
         ledger_claims.record_encounter(
             ledger, practice.key, claim.encounter_id, item.record_hash, now
         )
-        ledger_claims.upsert_claim(
-            ledger,
-            key,
-            status="rejected",
-            payer_id=claim.payer_id,
-            charge=claim.total_charge,
-            at=now,
-            date_of_service=claim.date_of_service,
-            record_hash=item.record_hash,
-            source=source,
-            message=f"{first.field}: {first.message}"[:500],
+        record_rejected_claim(
+            ledger, key, claim, errors, record_hash=item.record_hash, source=source, now=now
         )
+
+
+def record_rejected_claim(
+    ledger: Ledger,
+    key: ClaimKey,
+    claim: Claim,
+    errors: Sequence[ErrorItem],
+    *,
+    record_hash: str | None,
+    source: str,
+    now: datetime,
+) -> None:
+    """Record ``claim`` as rejected before release (``build`` and ``reprocess``), its first
+    error as the message; inside the caller's transaction."""
+    first = errors[0]
+    ledger_claims.upsert_claim(
+        ledger,
+        key,
+        status="rejected",
+        payer_id=claim.payer_id,
+        charge=claim.total_charge,
+        at=now,
+        date_of_service=claim.date_of_service,
+        record_hash=record_hash,
+        source=source,
+        message=f"{first.field}: {first.message}"[:500],
+    )
 
 
 def _already(item: ToBuild, isa13: str) -> ClaimOutcome:

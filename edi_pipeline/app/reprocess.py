@@ -11,9 +11,10 @@ rebuild the same claim (a rejection: the payer never adjudicated it), send a rep
 in flight, or the payer's number is missing: never a second original for the same encounter).
 Each encounter is coded again with today's maps and scrubbed again (a fix may have cleared a
 hold, or a new rule may hold it), validated with pyx12 (``app.build.validate_claims``), then
-released like ``build`` does: one ledger transaction takes ISA13/GS06 and the line control
-numbers, records the interchange, claims, lines and positions; the file is staged before the
-commit and renamed after it, so ``build``'s crash recovery covers these files too.
+released like ``build`` does, with the same code (``app.build.stage_interchange`` and
+``record_built_claim``): one ledger transaction takes ISA13/GS06 and the line control numbers,
+records the interchange, claims, lines and positions; the file is staged before the commit and
+renamed after it, so ``build``'s crash recovery covers these files too.
 
 Why not ``app.build.release``: it refuses every claim that already has a build, by design, so
 that re-running ``build`` never sends anything twice; reprocess is the one sanctioned way to
@@ -22,7 +23,6 @@ send a claim again, and it checks the plan again inside its transaction instead.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -32,11 +32,17 @@ from typing import Any
 import structlog
 
 from edi_pipeline.acks.resubmit import Plan, plan
-from edi_pipeline.app.build import ErrorItem, file_name, validate_claims
+from edi_pipeline.app.build import (
+    ErrorItem,
+    record_built_claim,
+    record_rejected_claim,
+    stage_interchange,
+    validate_claims,
+)
 from edi_pipeline.app.outbound import Stages
-from edi_pipeline.claim837 import build_interchange, claim_problems
+from edi_pipeline.claim837 import claim_problems
 from edi_pipeline.errors import SettingsError
-from edi_pipeline.files import private_dir, publish, stage
+from edi_pipeline.files import private_dir, publish
 from edi_pipeline.ledger import claims as ledger_claims
 from edi_pipeline.ledger import interchanges as ledger_ix
 from edi_pipeline.ledger.base import Ledger
@@ -354,19 +360,15 @@ def _code_and_scrub(
 def _invalid(ledger: Ledger, w: _Work, errors: Sequence[ErrorItem], now: datetime) -> Item:
     claim = w.claim
     assert claim is not None
-    first = errors[0]
     with ledger.transaction():
-        ledger_claims.upsert_claim(
+        record_rejected_claim(
             ledger,
             ClaimKey(w.previous.practice, claim.encounter_id, claim.frequency),
-            status="rejected",
-            payer_id=claim.payer_id,
-            charge=claim.total_charge,
-            at=now,
-            date_of_service=claim.date_of_service,
+            claim,
+            errors,
             record_hash=w.encounter.record_hash,
             source="pyx12",
-            message=f"{first.field}: {first.message}"[:500],
+            now=now,
         )
     return Item(
         claim.encounter_id,
@@ -411,45 +413,24 @@ def _release(
             fresh.append(w)
         if not fresh:
             return items, None
-        n = ledger_ix.next_control_number(
-            ledger, practice.submitter.id, receiver.id, ledger_ix.INTERCHANGE
-        )
-        numbers = iter(
-            ledger_ix.next_line_control_numbers(ledger, sum(len(w.claim.lines) for w in fresh))  # type: ignore[union-attr]
-        )
-        claims = [
-            replace(
-                w.claim,  # type: ignore[arg-type]
-                lines=tuple(
-                    replace(ln, line_control_number=next(numbers))
-                    for ln in w.claim.lines  # type: ignore[union-attr]
-                ),
-            )
-            for w in fresh
-        ]
-        built = build_interchange(
-            claims, practice, receiver, maps.payers, isa13=n, gs06=n, now=x12_now
-        )
-        data = built.text.encode("ascii")
-        digest = hashlib.sha256(data).hexdigest()
-        final = out_dir / file_name(practice, receiver, built.isa13)
-        tmp = stage(final, data)
-        iid = ledger_ix.record_interchange(
+        staged = stage_interchange(
             ledger,
-            practice=practice.key,
-            file=str(final),
-            sender=built.sender,
-            receiver=built.receiver,
-            isa13=built.isa13,
-            gs06=built.gs06,
-            usage=built.usage,
-            claims=len(claims),
-            at=now,
-            sha256=digest,
+            [w.claim for w in fresh],  # type: ignore[misc]
+            practice,
+            receiver,
+            maps.payers,
+            out_dir=out_dir,
+            now=now,
+            x12_now=x12_now,
         )
+        built, claims, final = staged.built, staged.claims, staged.final
         for w, claim, span in zip(fresh, claims, built.claims, strict=True):
-            items.append(_record_build(ledger, practice, w, claim, span, iid, built.isa13, now))
-    publish(tmp, final)
+            items.append(
+                _record_build(
+                    ledger, practice, w, claim, span, staged.interchange_id, built.isa13, now
+                )
+            )
+    publish(staged.tmp, final)
     log.info(
         "reprocess.interchange_written",
         isa13=built.isa13,
@@ -457,7 +438,7 @@ def _release(
         claims=len(claims),
         file=str(final),
     )
-    return items, Interchange(str(final), built.isa13, len(claims), digest)
+    return items, Interchange(str(final), built.isa13, len(claims), staged.sha256)
 
 
 def _record_build(
@@ -470,47 +451,19 @@ def _record_build(
     isa13: str,
     now: datetime,
 ) -> Item:
-    key = ClaimKey(practice.key, claim.encounter_id, claim.frequency)
     previous = w.previous
     action = "replaced" if w.plan.action == "replace" else "rebuilt"
-    ledger_claims.record_encounter(
-        ledger, practice.key, claim.encounter_id, w.encounter.record_hash, now
-    )
-    claim_id = ledger_claims.upsert_claim(
+    claim_id = record_built_claim(
         ledger,
-        key,
-        status="built",
-        payer_id=claim.payer_id,
-        charge=claim.total_charge,
-        at=now,
-        date_of_service=claim.date_of_service,
-        payer_claim_number=claim.payer_claim_number,
+        practice,
+        claim,
+        span,
+        interchange_id,
         record_hash=w.encounter.record_hash,
         source="reprocess",
         message=f"{w.plan.reason}; interchange {isa13} transaction {span.st02}",
+        now=now,
     )
-    ledger_claims.replace_holds(ledger, claim_id, (), now)
-    icid = ledger_ix.record_interchange_claim(
-        ledger, interchange_id, span.st02, claim_id, span.first_segment, span.last_segment
-    )
-    for line, lspan in zip(claim.lines, span.lines, strict=True):
-        ledger_claims.record_line(
-            ledger,
-            claim_id,
-            line_number=lspan.line_number,
-            line_control_number=lspan.line_control_number,
-            procedure=line.procedure,
-            modifiers=line.modifiers,
-            units=line.units,
-            charge=line.charge,
-            ndc=line.ndc,
-            ndc_quantity=line.ndc_quantity,
-            ndc_unit=line.ndc_unit,
-            date_of_service=claim.date_of_service,
-            interchange_claim_id=icid,
-            first_segment=lspan.first_segment,
-            last_segment=lspan.last_segment,
-        )
     if action == "replaced" and previous.id != claim_id:
         ledger_claims.record_status(
             ledger,

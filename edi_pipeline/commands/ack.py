@@ -10,28 +10,23 @@ from pathlib import Path
 import click
 
 from edi_pipeline.app import ack as app
-from edi_pipeline.ledger import ledger_spec, open_ledger
+from edi_pipeline.commands._options import (
+    CONFIG_FOR_LEDGER,
+    config_option,
+    json_option,
+    ledger_from,
+    read_ledger_option,
+)
 from edi_pipeline.maps import load_maps
-from edi_pipeline.practice import load_practice
 
 
 @click.command("ack")
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Practice configuration TOML (only its ledger setting is used here).",
-)
-@click.option(
-    "--ledger",
-    "ledger_option",
-    default=None,
-    help="The ledger (path or postgresql:// URL; default $EDI_PIPELINE_LEDGER, else "
-    "./edi-out/ledger.sqlite).",
-)
+@json_option()
+@config_option(CONFIG_FOR_LEDGER)
+@read_ledger_option
 def command(
     files: tuple[Path, ...], as_json: bool, config: Path | None, ledger_option: str | None
 ) -> None:
@@ -48,12 +43,8 @@ def command(
     Example: edi-pipeline ack inbound/clearinghouse-2025-01-15.999 --json
     """
     maps = load_maps()
-    configured = load_practice(config).ledger if config is not None else None
-    ledger = open_ledger(ledger_spec(ledger_option, configured=configured))
-    try:
+    with ledger_from(config, ledger_option) as ledger:
         report = app.ingest_ack_files(files, ledger, maps)
-    finally:
-        ledger.close()
     if as_json:
         sys.stdout.write(json.dumps(report.as_json(), indent=1) + "\n")
     else:

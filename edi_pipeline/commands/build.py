@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import click
 
 from edi_pipeline.app.run import execute, settings_for
+from edi_pipeline.commands import _options as opts
 
 
 @click.command("build")
@@ -22,23 +21,10 @@ from edi_pipeline.app.run import execute, settings_for
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the 837P files, report.json and the quarantine.",
 )
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Practice configuration TOML (default: the bundled demo practice).",
-)
-@click.option(
-    "--ledger",
-    metavar="PATH",
-    help="Ledger (default: $EDI_PIPELINE_LEDGER, the configuration, or ./edi-out/ledger.sqlite).",
-)
-@click.option(
-    "--processes",
-    type=click.IntRange(min=1),
-    default=None,
-    help="pyx12 validation processes (default: one per CPU).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
+@opts.config_option(opts.CONFIG_OR_DEMO)
+@opts.outbound_ledger_option
+@opts.processes_option
+@opts.report_json_option
 def command(
     inputs: tuple[Path, ...],
     out_dir: Path,
@@ -64,10 +50,4 @@ def command(
         processes=processes,
         demo_when_empty=False,
     )
-    outcome = execute(settings)
-    if as_json:
-        click.echo(json.dumps(outcome.report(), indent=2))
-        click.echo(outcome.summary(), err=True)
-    else:
-        click.echo(outcome.summary())
-    sys.exit(outcome.exit_code)
+    opts.finish_outbound(execute(settings), as_json)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from edi_pipeline.app import code as app
+from edi_pipeline.commands._options import json_option
 from edi_pipeline.maps import load_maps
 from edi_pipeline.models import money
 
@@ -17,7 +18,7 @@ from edi_pipeline.models import money
 @click.argument(
     "inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@json_option()
 def command(inputs: tuple[Path, ...], as_json: bool) -> None:
     """Read encounter exports and derive every claim's service lines from the clinical facts:
     drug units with JW/JZ, NDC quantities, administration tiers, joint procedures with their

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from edi_pipeline.app.deliver import DeliverySettings, deliver_command
+from edi_pipeline.commands._options import json_option, ledger_option
 
 
 @click.command("deliver")
@@ -36,12 +37,7 @@ from edi_pipeline.app.deliver import DeliverySettings, deliver_command
     is_flag=True,
     help="Trust a server not yet in --known-hosts and record its key (never a changed key).",
 )
-@click.option(
-    "--ledger",
-    "ledger",
-    metavar="PATH",
-    help="Ledger (default: $EDI_PIPELINE_LEDGER or ./edi-out/ledger.sqlite).",
-)
+@ledger_option
 @click.option(
     "--timeout",
     type=float,
@@ -55,7 +51,7 @@ from edi_pipeline.app.deliver import DeliverySettings, deliver_command
     default=None,
     help="Tries per file for failures that may pass (default 4, with backoff).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@json_option()
 def command(
     to: str | None,
     identity: Path | None,

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from edi_pipeline.app import reprocess as app
+from edi_pipeline.commands._options import CONFIG_OR_DEMO, config_option, json_option
 from edi_pipeline.ledger import ledger_spec, open_ledger
 from edi_pipeline.maps import load_maps
 from edi_pipeline.practice import load_practice
@@ -36,13 +37,9 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the new 837P files.",
 )
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Practice configuration TOML (default: the bundled demo practice).",
-)
+@config_option(CONFIG_OR_DEMO)
 @click.option("--ledger", "ledger_option", metavar="PATH", help="Ledger path or URL.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@json_option()
 def command(
     claim: str | None,
     file: Path | None,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -11,32 +9,20 @@ import click
 
 from edi_pipeline.app.deliver import DeliverySettings
 from edi_pipeline.app.run import execute, settings_for
+from edi_pipeline.commands import _options as opts
 
 
 @click.command("run")
 @click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Practice configuration TOML (default: the bundled demo practice).",
-)
+@opts.config_option(opts.CONFIG_OR_DEMO)
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder (default: ./edi-out).",
 )
-@click.option(
-    "--ledger",
-    metavar="PATH",
-    help="Ledger (default: $EDI_PIPELINE_LEDGER, the configuration, or ./edi-out/ledger.sqlite).",
-)
-@click.option(
-    "--processes",
-    type=click.IntRange(min=1),
-    default=None,
-    help="pyx12 validation processes (default: one per CPU).",
-)
+@opts.outbound_ledger_option
+@opts.processes_option
 @click.option(
     "--as-of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
@@ -54,7 +40,7 @@ from edi_pipeline.app.run import execute, settings_for
 @click.option(
     "--known-hosts", type=click.Path(dir_okay=False, path_type=Path), help="SFTP known_hosts."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
+@opts.report_json_option
 def command(
     inputs: tuple[Path, ...],
     config: Path | None,
@@ -93,10 +79,4 @@ def command(
         if deliver_to
         else None
     )
-    outcome = execute(settings, delivery=delivery)
-    if as_json:
-        click.echo(json.dumps(outcome.report(), indent=2))
-        click.echo(outcome.summary(), err=True)
-    else:
-        click.echo(outcome.summary())
-    sys.exit(outcome.exit_code)
+    opts.finish_outbound(execute(settings, delivery=delivery), as_json)

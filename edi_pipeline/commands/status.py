@@ -9,25 +9,19 @@ from pathlib import Path
 import click
 
 from edi_pipeline.app import status as app
-from edi_pipeline.ledger import ledger_spec, open_ledger
-from edi_pipeline.practice import load_practice
+from edi_pipeline.commands._options import (
+    CONFIG_FOR_LEDGER,
+    config_option,
+    ledger_from,
+    read_ledger_option,
+)
 
 
 @click.command("status")
 @click.option("--claim", "claim", default=None, help="Only this encounter's claim(s) (CLM01).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (cli.md) on stdout.")
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Practice configuration TOML (only its ledger setting is used here).",
-)
-@click.option(
-    "--ledger",
-    "ledger_option",
-    default=None,
-    help="The ledger (path or postgresql:// URL; default $EDI_PIPELINE_LEDGER, else "
-    "./edi-out/ledger.sqlite).",
-)
+@config_option(CONFIG_FOR_LEDGER)
+@read_ledger_option
 def command(
     claim: str | None, as_json: bool, config: Path | None, ledger_option: str | None
 ) -> None:
@@ -40,12 +34,8 @@ def command(
 
     Example: edi-pipeline status --claim E1001 --json
     """
-    configured = load_practice(config).ledger if config is not None else None
-    ledger = open_ledger(ledger_spec(ledger_option, configured=configured))
-    try:
+    with ledger_from(config, ledger_option) as ledger:
         report = app.status(ledger, claim)
-    finally:
-        ledger.close()
     if as_json:
         sys.stdout.write(json.dumps(report.as_json(), indent=1) + "\n")
     elif report.missing:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from edi_pipeline.app.watch import WatchOptions, watch_folder
+from edi_pipeline.commands._options import ledger_option
 
 
 @click.command("watch")
@@ -35,12 +36,7 @@ from edi_pipeline.app.watch import WatchOptions, watch_folder
     is_flag=True,
     help="Scan only; do not use filesystem events (network filesystems).",
 )
-@click.option(
-    "--ledger",
-    "ledger",
-    metavar="PATH",
-    help="Ledger (default: $EDI_PIPELINE_LEDGER or ./edi-out/ledger.sqlite).",
-)
+@ledger_option
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, path_type=Path),
