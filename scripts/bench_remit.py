@@ -5,7 +5,11 @@ fixtures/835/corpus, repeated with unique patient control numbers, in one ST wit
 balances. Each contender runs in its own subprocess so its peak resident memory (ru_maxrss) is
 its own. Then ours runs again on a file 4x larger to show memory stays flat.
 
-    python scripts/bench_remit.py [--claims 100000] [--skip-peers]
+    python scripts/bench_remit.py [--claims 100000] [--skip-peers] [--repeat 3]
+
+``--repeat N`` runs every contender N times, interleaved (ours, peers, ours, peers…), and keeps
+each one's fastest run by CPU time: on a shared machine the other load only ever adds time, so
+the minimum is the fairest figure for every contender alike.
 
 Peers (not project dependencies; install into the venv to compare):
     pip install edi-835-parser      # https://pypi.org/project/edi-835-parser/
@@ -160,18 +164,23 @@ def measure(label: str, code: str, path: Path) -> dict | None:
         "claims_per_cpu_s": int(claims) / float(cpu),
         "peak_rss_mb": int(rss_kb) / 1024,
     }
+    report(out)
+    return out
+
+
+def report(out: dict) -> None:
     print(
-        f"{label:<40} {out['claims']:>7} claims {out['seconds']:6.2f} s wall "
+        f"{out['label']:<40} {out['claims']:>7} claims {out['seconds']:6.2f} s wall "
         f"{out['cpu_seconds']:6.2f} s cpu {out['claims_per_cpu_s']:>8,.0f} claims/cpu-s "
         f"peak RSS {out['peak_rss_mb']:6.1f} MB"
     )
-    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--claims", type=int, default=100_000)
     ap.add_argument("--skip-peers", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per contender; the best is kept")
     args = ap.parse_args()
     DATA.mkdir(exist_ok=True)
     path = DATA / f"remit-{args.claims}.835"
@@ -185,14 +194,34 @@ def main() -> None:
         f"generated in {time.perf_counter() - t:.1f} s: {path.name} "
         f"({path.stat().st_size / 1e6:.1f} MB), {big.name} ({big.stat().st_size / 1e6:.1f} MB)"
     )
-    results = {
-        "ours": measure("edi-pipeline parse+balance+classify", OURS, path),
-        "ours_parse": measure("edi-pipeline parse only", OURS_PARSE_ONLY, path),
-    }
+    contenders = [
+        ("ours", "edi-pipeline parse+balance+classify", OURS, path),
+        ("ours_parse", "edi-pipeline parse only", OURS_PARSE_ONLY, path),
+    ]
     if not args.skip_peers:
-        results["edi835"] = measure("edi-835-parser parse", EDI835, path)
-        results["pyx12"] = measure("pyx12 X12Reader (segments only)", PYX12, path)
-    results["ours_big"] = measure(f"edi-pipeline, {args.claims * 4} claims", OURS, big)
+        contenders += [
+            ("edi835", "edi-835-parser parse", EDI835, path),
+            ("pyx12", "pyx12 X12Reader (segments only)", PYX12, path),
+        ]
+    contenders.append(("ours_big", f"edi-pipeline, {args.claims * 4} claims", OURS, big))
+    repeat = max(1, args.repeat)
+    runs: dict[str, list[dict]] = {key: [] for key, *_ in contenders}
+    for n in range(repeat):
+        if repeat > 1:
+            print(f"-- round {n + 1} of {repeat}")
+        for key, label, code, file in contenders:
+            out = measure(label, code, file)
+            if out is not None:
+                runs[key].append(out)
+    results = {
+        key: (min(found, key=lambda r: r["cpu_seconds"]) if found else None)
+        for key, found in runs.items()
+    }
+    if repeat > 1:
+        print(f"-- best of {repeat} (lowest CPU time) per contender")
+        for out in results.values():
+            if out:
+                report(out)
     ours = results["ours"]
     for key, name in (("edi835", "edi-835-parser"), ("pyx12", "pyx12 reader")):
         peer = results.get(key)

@@ -28,6 +28,7 @@ from edi_pipeline.remit.models import (
     LineContext,
     RemitClaim,
     RemitLine,
+    positional_builder,
 )
 
 UNKNOWN_RULE = "unknown-code"
@@ -99,6 +100,11 @@ class ClassifiedClaim:
         return total
 
 
+#: Fast positional constructors (see ``models.positional_builder``): one of each per claim/line.
+_new_classified_line = positional_builder(ClassifiedLine)
+_new_classified_claim = positional_builder(ClassifiedClaim)
+
+
 def _at_stake(adjustments: Sequence[Adjustment], classes: Sequence[Classification]) -> Decimal:
     total = ZERO
     for adj, c in zip(adjustments, classes, strict=True):
@@ -142,7 +148,8 @@ class Classifier:
         self._kinds: dict[tuple[str, tuple[str, ...]], str] = {}
         self._contexts: dict[tuple[str, tuple[str, ...]], LineContext] = {}
         self._known_rarcs: set[str] = set()
-        self._line_memo: dict[tuple, tuple[Classification, ...]] = {}
+        # (classifications, any unknown code, any denial or patient share) per line shape
+        self._line_memo: dict[tuple, tuple[tuple[Classification, ...], bool, bool]] = {}
         self._unknown: dict[tuple[str, str], list] = {}
 
     # ------------------------------------------------------------------ context
@@ -269,31 +276,40 @@ class Classifier:
         claim_rarcs = claim.rarcs
         if claim_rarcs:
             self._check_rarcs(claim, claim_rarcs)
-        classes = self._classes(claim, claim.adjustments, claim_rarcs, CLAIM_CONTEXT)
-        denied, patient = _flags(claim.adjustments, classes)
+        adjustments = claim.adjustments
+        classes, flagged = self._classes(claim, adjustments, claim_rarcs, CLAIM_CONTEXT)
+        denied, patient = _flags(adjustments, classes) if flagged else (False, False)
         reversal = claim.status_code == REVERSAL
         lines = []
         context = self.context
+        inferred = self._contexts
         for i, line in enumerate(claim.lines):
-            ctx = contexts[i] if contexts is not None else context(line)
+            if contexts is not None:
+                ctx = contexts[i]
+            else:  # context(line), with its memo looked up here first
+                billed = line.original or line.procedure
+                ctx = inferred.get((billed.code, billed.modifiers)) or context(line)
             rarcs = line.rarcs
             if rarcs:
                 self._check_rarcs(claim, rarcs)
             else:
                 rarcs = claim_rarcs
-            line_classes = self._classes(claim, line.adjustments, rarcs, ctx)
-            d, p = _flags(line.adjustments, line_classes)
+            adjustments = line.adjustments
+            line_classes, flagged = self._classes(claim, adjustments, rarcs, ctx)
+            d, p = _flags(adjustments, line_classes) if flagged else (False, False)
             denied = denied or d
             patient = patient or p
             lines.append(
-                ClassifiedLine(line, ctx, rarcs, line_classes, _status(line.paid, d, p, reversal))
+                _new_classified_line(
+                    line, ctx, rarcs, line_classes, _status(line.paid, d, p, reversal)
+                )
             )
         status = (
             "denied"
             if claim.status_code == DENIED
             else _status(claim.paid, denied, patient, reversal)
         )
-        return ClassifiedClaim(claim, classes, tuple(lines), status)
+        return _new_classified_claim(claim, classes, tuple(lines), status)
 
     def _classes(
         self,
@@ -301,26 +317,38 @@ class Classifier:
         adjustments: tuple[Adjustment, ...],
         rarcs: tuple[str, ...],
         ctx: LineContext,
-    ) -> tuple[Classification, ...]:
-        """The classifications of one line's (or the claim's) CAS triplets, memoized whole."""
+    ) -> tuple[tuple[Classification, ...], bool]:
+        """The classifications of one line's (or the claim's) CAS triplets, memoized whole, and
+        whether any of them is a denial or a patient share (else ``_flags`` need not look)."""
         if not adjustments:
-            return ()
-        key = (
-            ctx.kind,
-            ctx.ndc_present,
-            ctx.modifiers,
-            rarcs,
-            *[(a.group, a.carc) for a in adjustments],
-        )
-        found = self._line_memo.get(key)
-        if found is None:
-            found = self._line_memo[key] = tuple(
-                [self.classify(a, rarcs, ctx) for a in adjustments]
+            return (), False
+        if len(adjustments) == 1:  # the common case; its key cannot equal a longer one's
+            a = adjustments[0]
+            key: tuple = (ctx.kind, ctx.ndc_present, ctx.modifiers, rarcs, a.group, a.carc)
+        else:
+            key = (
+                ctx.kind,
+                ctx.ndc_present,
+                ctx.modifiers,
+                rarcs,
+                *[(a.group, a.carc) for a in adjustments],
             )
-        for a, c in zip(adjustments, found, strict=True):
-            if not c.known:
-                self._seen_unknown(("CARC", f"{a.group}-{a.carc}"), claim, a.segment_index, "CAS")
-        return found
+        memo = self._line_memo.get(key)
+        if memo is None:
+            found = tuple([self.classify(a, rarcs, ctx) for a in adjustments])
+            memo = self._line_memo[key] = (
+                found,
+                not all(c.known for c in found),
+                any(c.denial or c.root_cause == "patient_responsibility" for c in found),
+            )
+        found, unknown, flagged = memo
+        if unknown:
+            for a, c in zip(adjustments, found, strict=True):
+                if not c.known:
+                    self._seen_unknown(
+                        ("CARC", f"{a.group}-{a.carc}"), claim, a.segment_index, "CAS"
+                    )
+        return found, flagged
 
     def _check_rarcs(self, claim: RemitClaim, rarcs: tuple[str, ...]) -> None:
         known = self._known_rarcs

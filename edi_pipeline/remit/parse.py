@@ -35,6 +35,10 @@ from edi_pipeline.remit.models import (
     RemitClaim,
     RemitLine,
     RemitTransaction,
+    new_adjustment,
+    new_claim,
+    new_line,
+    new_procedure,
 )
 from edi_pipeline.x12.reader import Segment, X12Reader
 
@@ -72,6 +76,29 @@ _PAD = ("",) * 9
 
 
 _DATES: dict[str, date | None] = {}
+#: Amount text -> its Decimal: a payer's fee schedule makes the same few thousand amounts recur,
+#: and a dict hit is several times cheaper than the regex check plus Decimal(). Bounded.
+_DECIMALS: dict[str, Decimal] = {}
+#: CARCs already seen well-formed (the regex check is the dearer part of the common CAS).
+_CARCS: set[str] = set()
+
+
+def _carc_ok(text: str) -> bool:
+    if _CARC(text):
+        if len(_CARCS) < 4096:
+            _CARCS.add(text)
+        return True
+    return False
+
+
+def _decimal(text: str) -> Decimal | None:
+    """``text`` as a Decimal when it is an X12 R value, else None (the caller reports it)."""
+    value = _DECIMALS.get(text)
+    if value is None and text and _NUMBER(text):
+        value = Decimal(text)
+        if len(_DECIMALS) < 65536:
+            _DECIMALS[text] = value
+    return value
 
 
 def _date(text: str) -> date | None:
@@ -118,7 +145,7 @@ class _Line:
         self.svc_from = self.svc_to = None
 
     def freeze(self) -> RemitLine:
-        return RemitLine(
+        return new_line(
             self.number,
             self.procedure,
             self.charge,
@@ -229,8 +256,9 @@ class RemitReader:
     ) -> Decimal | None:
         elements = seg.elements
         text = elements[n - 1] if n <= len(elements) else ""
-        if text and _NUMBER(text):
-            return Decimal(text)
+        value = _decimal(text)
+        if value is not None:
+            return value
         name = f"{seg.tag}{n:02d}"
         if not text:
             if required:
@@ -274,7 +302,7 @@ class RemitReader:
                 claim=claim,
             )
             return Procedure(parts[0] if parts else "", "", ())
-        return Procedure(parts[0], parts[1], tuple(m for m in parts[2:6] if m))
+        return new_procedure(parts[0], parts[1], tuple(m for m in parts[2:6] if m))
 
     def _cas(self, seg: Segment, sink: list[Problem], claim: str | None) -> list[Adjustment]:
         group = seg.elements[0] if seg.elements else ""
@@ -319,7 +347,7 @@ class RemitReader:
                 qty_text = elements[i] if i < size else ""
                 if not qty_text:
                     out.append(
-                        Adjustment(group, reason, Decimal(amount_text), None, index, position)
+                        new_adjustment(group, reason, _decimal(amount_text), None, index, position)
                     )
                     continue
             if not reason:
@@ -347,15 +375,17 @@ class RemitReader:
                 )
             qty_text = elements[i] if i < size else ""
             quantity = self._amount(seg, i + 1, sink, claim) if qty_text else None
-            out.append(Adjustment(group, reason, amount, quantity, index, position))
+            out.append(new_adjustment(group, reason, amount, quantity, index, position))
         return out
 
     def _rarcs(
         self, seg: Segment, numbers: tuple[int, ...], sink: list[Problem], claim: str | None
     ) -> list[str]:
         out = []
+        elements = seg.elements
+        size = len(elements)
         for n in numbers:
-            code = seg.get(n)
+            code = elements[n - 1] if n <= size else ""
             if not code:
                 continue
             if _RARC(code):
@@ -388,10 +418,13 @@ class RemitReader:
         st_seg: Segment | None = None
         n1 = ""
         amount = self._amount
-        number = _NUMBER
-        carc_ok = _CARC
+        carc_ok = _carc_ok
+        carcs = _CARCS
+        # SVC01 text -> its Procedure (immutable, so shared); valid for one component separator
+        procedures: dict[str, Procedure] = {}
         rarc_ok = _RARC
         dates = _DATES
+        decs = _DECIMALS
         comp = ""
 
         def finish_claim() -> RemitClaim:
@@ -400,7 +433,7 @@ class RemitReader:
             if line is not None:
                 claim.lines.append(line.freeze())
                 line = None
-            return RemitClaim(
+            return new_claim(
                 payment,
                 claim.pcn,
                 claim.status,
@@ -463,6 +496,7 @@ class RemitReader:
                 if tag == "ST":
                     if seg.get(1) == "835":
                         comp = seg.delimiters.component
+                        procedures = {}
                         in_835 = True
                         st_seg = seg
                         st_index = seg.index
@@ -495,55 +529,7 @@ class RemitReader:
                 continue
 
             # ---- inside an 835 transaction set; most frequent tags first
-            if tag == "CAS":
-                target = line if line is not None else claim
-                if target is None:
-                    self._problem(tx_problems, seg, "cas_outside_claim", "CAS before any CLP")
-                    continue
-                if (
-                    len(el) == 3 and el[0] in GROUPS and number(el[2]) and carc_ok(el[1])
-                ):  # the common case: one well-formed triplet
-                    target.adjustments.append(
-                        Adjustment(el[0], el[1], Decimal(el[2]), None, seg[2], 1)
-                    )
-                else:
-                    target.adjustments.extend(self._cas(seg, claim.problems, claim.pcn))  # type: ignore[union-attr]
-            elif tag == "SVC":
-                if claim is None:
-                    self._problem(tx_problems, seg, "svc_outside_claim", "SVC before any CLP")
-                    continue
-                if line is not None:
-                    claim.lines.append(line.freeze())
-                probs = claim.problems
-                line = _Line(len(claim.lines) + 1, seg.index)
-                parts = el[0].split(comp) if el else ()
-                if len(parts) > 1 and parts[1]:
-                    line.procedure = Procedure(
-                        parts[0],
-                        parts[1],
-                        tuple(m for m in parts[2:6] if m) if len(parts) > 2 else (),
-                    )
-                else:
-                    line.procedure = self._procedure(seg, 1, probs, claim.pcn)
-                n_el = len(el)
-                text = el[1] if n_el > 1 else ""
-                charge = (
-                    Decimal(text) if text and number(text) else amount(seg, 2, probs, claim.pcn)
-                )
-                text = el[2] if n_el > 2 else ""
-                paid = Decimal(text) if text and number(text) else amount(seg, 3, probs, claim.pcn)
-                line.charge = ZERO if charge is None else charge
-                line.paid = ZERO if paid is None else paid
-                elements = el
-                if n_el > 3:
-                    line.revenue = elements[3] or None
-                    if len(elements) > 4 and elements[4]:
-                        line.units = amount(seg, 5, probs, claim.pcn, required=False)
-                    if len(elements) > 5 and elements[5]:
-                        line.original = self._procedure(seg, 6, probs, claim.pcn)
-                    if len(elements) > 6 and elements[6]:
-                        line.original_units = amount(seg, 7, probs, claim.pcn, required=False)
-            elif tag == "DTM":
+            if tag == "DTM":
                 qual = el[0] if el else ""
                 text = el[1] if len(el) > 1 else ""
                 day = dates.get(text) if text else None
@@ -563,6 +549,26 @@ class RemitReader:
                         claim.received = day
                 elif qual == "405":
                     header["production_date"] = day
+            elif tag == "CAS":
+                target = line if line is not None else claim
+                if target is None:
+                    self._problem(tx_problems, seg, "cas_outside_claim", "CAS before any CLP")
+                    continue
+                if len(el) == 3 and el[0] in GROUPS and (el[1] in carcs or carc_ok(el[1])):
+                    # the common case: one well-formed triplet
+                    value = decs.get(el[2])
+                    if value is None:
+                        value = _decimal(el[2])
+                    if value is not None:
+                        target.adjustments.append(
+                            new_adjustment(el[0], el[1], value, None, seg[2], 1)
+                        )
+                    else:
+                        target.adjustments.extend(self._cas(seg, claim.problems, claim.pcn))  # type: ignore[union-attr]
+                else:
+                    target.adjustments.extend(self._cas(seg, claim.problems, claim.pcn))  # type: ignore[union-attr]
+            elif tag == "NM1" or tag == "QTY" or tag == "PER" or tag == "N3" or tag == "N4":
+                continue  # names and addresses are PHI or not needed
             elif tag == "REF":
                 qual = el[0] if el else ""
                 value = el[1] if len(el) > 1 else ""
@@ -576,17 +582,52 @@ class RemitReader:
                         claim.auth = value or None
                 elif qual == "2U" and n1 == "PR":
                     header["payer_ref"] = value
-            elif tag == "NM1":
-                continue  # patient, insured and provider names: PHI or not needed
-            elif tag == "AMT":
-                if line is not None and el and el[0] == "B6":
-                    line.allowed = amount(seg, 2, claim.problems, claim.pcn)  # type: ignore[union-attr]
-            elif tag == "LQ":
-                if line is not None and el and el[0] == "HE":
-                    if len(el) == 2 and rarc_ok(el[1]):
-                        line.rarcs.append(el[1])
+            elif tag == "SVC":
+                if claim is None:
+                    self._problem(tx_problems, seg, "svc_outside_claim", "SVC before any CLP")
+                    continue
+                if line is not None:
+                    claim.lines.append(line.freeze())
+                probs = claim.problems
+                line = _Line(len(claim.lines) + 1, seg.index)
+                svc01 = el[0] if el else ""
+                procedure = procedures.get(svc01)
+                if procedure is None:
+                    parts = svc01.split(comp) if el else ()
+                    if len(parts) > 1 and parts[1]:
+                        procedure = new_procedure(
+                            parts[0],
+                            parts[1],
+                            tuple(m for m in parts[2:6] if m) if len(parts) > 2 else (),
+                        )
+                        if len(procedures) < 4096:
+                            procedures[svc01] = procedure
                     else:
-                        line.rarcs.extend(self._rarcs(seg, (2,), claim.problems, claim.pcn))  # type: ignore[union-attr]
+                        procedure = self._procedure(seg, 1, probs, claim.pcn)
+                line.procedure = procedure
+                n_el = len(el)
+                text = el[1] if n_el > 1 else ""
+                charge = decs.get(text)
+                if charge is None:
+                    charge = amount(seg, 2, probs, claim.pcn)
+                text = el[2] if n_el > 2 else ""
+                paid = decs.get(text)
+                if paid is None:
+                    paid = amount(seg, 3, probs, claim.pcn)
+                line.charge = ZERO if charge is None else charge
+                line.paid = ZERO if paid is None else paid
+                elements = el
+                if n_el > 3:
+                    line.revenue = elements[3] or None
+                    if len(elements) > 4 and elements[4]:
+                        units = decs.get(elements[4])
+                        if units is None:
+                            units = amount(seg, 5, probs, claim.pcn, required=False)
+                        line.units = units
+                    if len(elements) > 5 and elements[5]:
+                        line.original = self._procedure(seg, 6, probs, claim.pcn)
+                    if len(elements) > 6 and elements[6]:
+                        line.original_units = amount(seg, 7, probs, claim.pcn, required=False)
             elif tag == "CLP":
                 if claim is not None:
                     n_claims += 1
@@ -618,24 +659,37 @@ class RemitReader:
                         claim=pcn,
                     )
                 text = f[2]
-                charge = Decimal(text) if text and number(text) else amount(seg, 3, probs, pcn)
+                charge = decs.get(text)
+                if charge is None:
+                    charge = amount(seg, 3, probs, pcn)
                 text = f[3]
-                paid = Decimal(text) if text and number(text) else amount(seg, 4, probs, pcn)
+                paid = decs.get(text)
+                if paid is None:
+                    paid = amount(seg, 4, probs, pcn)
                 claim.charge = ZERO if charge is None else charge
                 claim.paid = ZERO if paid is None else paid
                 claims_paid += claim.paid
                 text = f[4]
-                claim.pr = (
-                    (Decimal(text) if number(text) else amount(seg, 5, probs, pcn))
-                    if text
-                    else None
-                )
+                pr = decs.get(text) if text else None
+                if pr is None and text:
+                    pr = amount(seg, 5, probs, pcn)
+                claim.pr = pr
                 claim.filing = f[5]
                 claim.icn = f[6]
                 claim.facility = f[7]
                 claim.frequency = f[8]
-            elif tag == "NM1" or tag == "QTY" or tag == "PER" or tag == "N3" or tag == "N4":
-                continue  # names and addresses are PHI or not needed
+            elif tag == "AMT":
+                if line is not None and el and el[0] == "B6":
+                    allowed = decs.get(el[1]) if len(el) > 1 else None
+                    if allowed is None:
+                        allowed = amount(seg, 2, claim.problems, claim.pcn)  # type: ignore[union-attr]
+                    line.allowed = allowed
+            elif tag == "LQ":
+                if line is not None and el and el[0] == "HE":
+                    if len(el) == 2 and rarc_ok(el[1]):
+                        line.rarcs.append(el[1])
+                    else:
+                        line.rarcs.extend(self._rarcs(seg, (2,), claim.problems, claim.pcn))  # type: ignore[union-attr]
             elif tag == "MOA":
                 if claim is not None:
                     claim.rarcs.extend(self._rarcs(seg, (3, 4, 5, 6, 7), claim.problems, claim.pcn))
@@ -721,6 +775,7 @@ class RemitReader:
                 in_835 = False
                 if tag == "ST" and seg.get(1) == "835":
                     comp = seg.delimiters.component
+                    procedures = {}
                     in_835 = True
                     st_seg = seg
                     st_index = seg.index
