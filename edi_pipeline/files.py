@@ -27,10 +27,10 @@ def staged_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp")
 
 
-def stage(path: Path, data: bytes) -> Path:
-    """Write ``data`` durably under the temporary name of ``path``; return that name."""
+def stage(path: Path, data: bytes, tmp: Path | None = None) -> Path:
+    """Write ``data`` durably under the temporary name of ``path`` (or ``tmp``); return it."""
     private_dir(path.parent)
-    tmp = staged_name(path)
+    tmp = tmp or staged_name(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)
@@ -59,5 +59,8 @@ def fsync_dir(folder: Path) -> None:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write a private file atomically: readers see the old content or the new, never half."""
-    publish(stage(path, data), path)
+    """Write a private file atomically: readers see the old content or the new, never half.
+
+    The temporary name carries the process id: workers sharing a folder (``workers N``) may
+    write the same file (``report.json``) at once, and each must rename its own copy."""
+    publish(stage(path, data, tmp=path.with_name(f".{path.name}.{os.getpid()}.tmp")), path)

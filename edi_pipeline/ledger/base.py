@@ -13,9 +13,13 @@ Portable SQL
     text (``2026-11-23T10:00:00Z``), money is a decimal string, never a float.
 
 Transactions
-    ``with ledger.transaction():`` takes the write lock at once (SQLite ``BEGIN IMMEDIATE``), so
-    two writers never interleave; a nested ``transaction()`` joins the outer one. Statements run
-    outside a transaction are committed one by one.
+    ``with ledger.transaction():`` on SQLite takes the write lock at once (``BEGIN IMMEDIATE``),
+    so two writers never interleave. PostgreSQL lets writers run side by side (that is the point
+    of it), so a read-then-write that must not interleave locks what it reads: a row
+    (``FOR UPDATE``, or ``lock_skip`` to pass over rows other workers hold), a claim key
+    (``claims.lock_for_build``), or the whole ledger (``transaction(exclusive=True)``). A nested
+    ``transaction()`` joins the outer one. Statements run outside a transaction are committed
+    one by one.
 """
 
 from __future__ import annotations
@@ -42,8 +46,12 @@ class Ledger(Protocol):
     def connection(self) -> Any:
         """The underlying DB-API connection, for ad hoc queries (tests, reports)."""
 
-    def transaction(self) -> AbstractContextManager[Ledger]:
-        """One write transaction; commits on success, rolls back on any exception."""
+    def transaction(self, *, exclusive: bool = False) -> AbstractContextManager[Ledger]:
+        """One write transaction; commits on success, rolls back on any exception.
+
+        ``exclusive``: no other write transaction runs meanwhile (SQLite: always so; PostgreSQL
+        takes the ledger-wide writer lock in exclusive mode instead of shared), for a step that
+        must see every other writer's work committed, such as sweeping orphaned staged files."""
 
     @property
     def in_transaction(self) -> bool: ...

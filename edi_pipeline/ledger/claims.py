@@ -482,3 +482,24 @@ def live_build(ledger: Ledger, key: ClaimKey) -> str | None:
         (key.practice, key.encounter_id, key.frequency),
     )
     return None if row is None else row["isa13"]
+
+
+def lock_for_build(ledger: Ledger, keys: Iterable[ClaimKey]) -> None:
+    """Hold ``keys`` against other builders until the caller's transaction ends.
+
+    On SQLite the transaction's writer lock already does. On PostgreSQL two workers could both
+    find no live build for one claim and build it twice; a transaction-scoped advisory lock per
+    claim key (the row may not exist yet, so ``FOR UPDATE`` cannot) makes the second wait, then
+    see the first one's build. Keys are locked in sorted order so two builders never deadlock.
+    """
+    if ledger.dialect != "postgresql":
+        return
+    if not ledger.in_transaction:
+        raise LedgerError(
+            "claim keys are locked only inside a transaction", code="ledger_no_transaction"
+        )
+    for key in sorted(set(keys)):
+        ledger.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+            (f"{key.practice}\x1f{key.encounter_id}\x1f{key.frequency}",),
+        )

@@ -43,6 +43,9 @@ log = structlog.get_logger()
 
 #: key of the advisory lock that serialises migrations across processes ("edi-ledger")
 MIGRATION_LOCK = 0x6564_692D_6C65_6467 & 0x7FFF_FFFF_FFFF_FFFF
+#: key of the ledger-wide writer lock: every write transaction holds it shared, an exclusive
+#: transaction (``transaction(exclusive=True)``) holds it alone
+WRITER_LOCK = MIGRATION_LOCK - 1
 #: how long a statement may wait for a lock before the ledger reports it (ms)
 LOCK_TIMEOUT_MS = 30_000
 
@@ -123,8 +126,8 @@ class PostgresLedger(LedgerMixin):
         self._conn = conn
         self.url = url
         self.location = redact(url)
-        self._tx: Any = None
         self._depth = 0
+        self._exclusive = False
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> PostgresLedger:
@@ -160,19 +163,29 @@ class PostgresLedger(LedgerMixin):
         return self._depth > 0
 
     @contextmanager
-    def transaction(self) -> Iterator[PostgresLedger]:
+    def transaction(self, *, exclusive: bool = False) -> Iterator[PostgresLedger]:
+        """A write transaction. It holds the ledger-wide writer lock shared (writers run side by
+        side) or, with ``exclusive``, alone: such a transaction starts once every running
+        writer has finished and keeps new ones waiting until it ends (SQLite's behaviour for
+        every transaction; here only for the few steps that need it)."""
         if self._depth:
+            if exclusive and not self._exclusive:
+                raise LedgerError("an exclusive transaction cannot join a shared one")
             self._depth += 1
             try:
                 yield self
             finally:
                 self._depth -= 1
             return
+        lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
         try:
             self._conn.execute("BEGIN")
+            self._conn.execute(f"SELECT {lock}(%s)", (WRITER_LOCK,))
         except psycopg.Error as exc:
+            self._rollback()
             raise LedgerError(f"cannot start a transaction on {self.location}: {exc}") from exc
         self._depth = 1
+        self._exclusive = exclusive
         try:
             yield self
         except BaseException:
@@ -194,9 +207,7 @@ class PostgresLedger(LedgerMixin):
 
     def execute(self, sql: str, params: Params = ()) -> Any:
         try:
-            return self._conn.execute(
-                translate(sql), tuple(_param(p) for p in params)
-            )
+            return self._conn.execute(translate(sql), tuple(_param(p) for p in params))
         except pg_errors.IntegrityError as exc:
             raise LedgerError(
                 f"ledger constraint failed: {_first_line(exc)}", code="ledger_integrity"

@@ -92,7 +92,8 @@ class SqliteLedger(LedgerMixin):
         return self._depth > 0
 
     @contextmanager
-    def transaction(self) -> Iterator[SqliteLedger]:
+    def transaction(self, *, exclusive: bool = False) -> Iterator[SqliteLedger]:
+        """``exclusive`` is what every SQLite write transaction is anyway (BEGIN IMMEDIATE)."""
         if self._depth:
             self._depth += 1
             try:

@@ -35,16 +35,15 @@ TEMPLATES = (
 
 
 def _member(template: str, i: int) -> str:
-    """Member id ``i`` shaped like ``template``: its digit positions, from the right, carry
-    ``i`` (so a Medicare MBI stays an MBI)."""
+    """Member id ``i`` shaped like ``template``: all its digit positions but the first, from
+    the right, carry ``i`` zero-padded (so a Medicare MBI stays an MBI, and two templates with
+    one member never give the same id for two ``i``)."""
     chars = list(template)
     n = i
     for pos in range(len(chars) - 1, -1, -1):
         if chars[pos].isdigit() and pos > 0:
             chars[pos] = str(n % 10)
             n //= 10
-            if n == 0:
-                break
     return "".join(chars)
 
 

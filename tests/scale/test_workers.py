@@ -1,0 +1,224 @@
+"""Scale-out on a real PostgreSQL ledger: several worker processes sharing one drop folder.
+
+Workload: encounter exports (the demo's encounters, re-keyed) dropped into one folder, then 835s
+paying every claim that was built. Checked in the ledger and on disk, not in the workers' own
+reports: every claim built exactly once, ISA13/GS06 unique and gap-free per sender/receiver and
+each in a file on disk, line control numbers unique and gap-free, every remit line matched once.
+
+Faults: one worker of four is SIGKILLed at a step of its stage (``EDI_PIPELINE_FAULT``); the
+others carry on, and the next round of workers takes the dead worker's file over (its lease
+owner is a dead process) and finishes it: nothing lost, nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from edi_pipeline.ledger.postgres import PostgresLedger
+from tests.pgserver import fresh_database
+from tests.scale.workload import built_claims, drop_encounters, drop_remits
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+SENDER, RECEIVER = "DEMORHEUM01", "DEMOCLEARING"
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "edi_pipeline", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+
+
+def workers(n: int, folder: Path, url: str) -> dict:
+    done = cli("workers", str(n), str(folder), "--once", "--settle", "0", "--ledger", url, "--json")
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
+def _has_claimed(url: str, pid: int) -> bool:
+    led = PostgresLedger.open(url)
+    try:
+        return bool(
+            led.query("SELECT 1 FROM inbound_files WHERE lease_owner LIKE ?", (f"%:{pid}:%",))
+        )
+    finally:
+        led.close()
+
+
+def watchers(folder: Path, url: str, faults: list[str | None]) -> list[int]:
+    """One ``watch --once`` process per entry of ``faults``; their exit codes. The first one
+    is started alone and the others once it holds a file (or has died), so the fault it
+    carries is sure to hit, however the machine schedules their start-up."""
+    procs = []
+    for n, fault in enumerate(faults):
+        env = {**os.environ}
+        env.pop("EDI_PIPELINE_FAULT", None)
+        if fault:
+            env["EDI_PIPELINE_FAULT"] = fault
+        argv = [sys.executable, "-m", "edi_pipeline", "watch", str(folder), "--once"]
+        argv += ["--settle", "0", "--poll", "--ledger", url]
+        procs.append(
+            subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        )
+        if n == 0:
+            deadline = time.monotonic() + 120
+            while procs[0].poll() is None and not _has_claimed(url, procs[0].pid):
+                assert time.monotonic() < deadline, "the first worker never claimed a file"
+                time.sleep(0.05)
+    return [p.wait(timeout=300) for p in procs]
+
+
+@pytest.fixture
+def url(pg_server: str) -> str:
+    return fresh_database(pg_server)
+
+
+def check_built_once(url: str, folder: Path, encounter_ids: list[str]) -> PostgresLedger:
+    led = PostgresLedger.open(url)
+    rows = led.query(
+        "SELECT c.encounter_id, c.status, COUNT(ic.id) AS builds FROM claims c "
+        "LEFT JOIN interchange_claims ic ON ic.claim_id = c.id "
+        "GROUP BY c.encounter_id, c.status ORDER BY c.encounter_id"
+    )
+    assert [r["encounter_id"] for r in rows] == sorted(encounter_ids)
+    assert {(r["status"], r["builds"]) for r in rows} == {("built", 1)}
+    # control numbers: unique and gap-free per sender/receiver, every one in a file on disk
+    ix = led.query(
+        "SELECT isa13, gs06, file, claims FROM interchanges WHERE sender = ? AND receiver = ? "
+        "ORDER BY isa13",
+        (SENDER, RECEIVER),
+    )
+    numbers = [int(r["isa13"]) for r in ix]
+    assert numbers == list(range(1, len(ix) + 1))
+    assert [int(r["gs06"]) for r in ix] == numbers
+    assert led.query_one(
+        "SELECT last_value FROM control_numbers WHERE sender = ? AND receiver = ? AND kind = ?",
+        (SENDER, RECEIVER, "interchange"),
+    )["last_value"] == len(ix)
+    assert sum(r["claims"] for r in ix) == len(encounter_ids)
+    on_disk = sorted(p.name for p in (folder / "outbound").glob("*.837"))
+    assert on_disk == sorted(Path(r["file"]).name for r in ix)
+    for r in ix:
+        head = Path(r["file"]).read_text()[:110]
+        assert f"*{r['isa13']}*" in head
+    lcns = sorted(int(r[0]) for r in led.query("SELECT line_control_number FROM lines"))
+    assert lcns == list(range(1, len(lcns) + 1))
+    assert not led.query("SELECT * FROM control_number_gaps")
+    assert not list((folder / "inbound").iterdir())
+    return led
+
+
+def check_paid_once(led: PostgresLedger, lines: int, claims: int) -> None:
+    matched = led.query(
+        "SELECT claim_id, COUNT(*) AS n FROM remit_claims GROUP BY claim_id ORDER BY claim_id"
+    )
+    assert len(matched) == claims
+    assert all(r["claim_id"] is not None and r["n"] == 1 for r in matched)
+    per_line = led.query(
+        "SELECT a.remit_claim_id, a.sent_line_number, COUNT(*) AS n FROM remit_adjustments a "
+        "GROUP BY a.remit_claim_id, a.sent_line_number"
+    )
+    assert len(per_line) == lines
+    assert all(r["sent_line_number"] is not None and r["n"] == 1 for r in per_line)
+    statuses = {r[0] for r in led.query("SELECT status FROM claims")}
+    assert statuses == {"partially_paid"} or statuses == {"paid"}
+
+
+def test_four_workers_build_and_post_everything_once(tmp_path, url):
+    folder = tmp_path / "drop"
+    ids = drop_encounters(folder / "inbound", 200, per_file=20)  # 10 exports, 200 claims
+    report = workers(4, folder, url)
+    assert report["summary"]["failed"] == 0 and report["left"] == []
+    led = check_built_once(url, folder, ids)
+    try:
+        claims = built_claims(led)
+        lines = drop_remits(folder / "inbound", claims, files=10)  # 10 835s
+        report = workers(4, folder, url)
+        assert report["summary"]["failed"] == 0 and report["left"] == []
+        check_paid_once(led, lines, len(claims))
+        assert led.query_one("SELECT COUNT(*) AS n FROM remits")["n"] == 10
+    finally:
+        led.close()
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "watch.after_claim@1",  # inbound file claimed, nothing done
+        "build.before_commit@1",  # claims and control numbers taken, transaction open
+        "build.after_commit@1",  # interchange committed, its file not renamed into place
+        "watch.after_handler@1",  # export built, the inbound file not marked done
+    ],
+)
+def test_a_worker_killed_mid_claim_leaves_its_work_to_the_others(tmp_path, url, fault):
+    folder = tmp_path / "drop"
+    ids = drop_encounters(folder / "inbound", 18, per_file=3)  # 6 exports
+    codes = watchers(folder, url, [fault, None, None, None])
+    assert codes[0] == -9  # SIGKILL, mid-claim
+    report = workers(2, folder, url)  # the next round takes the dead worker's file over
+    assert report["summary"]["failed"] == 0 and report["left"] == []
+    check_built_once(url, folder, ids).close()
+
+
+def test_a_worker_killed_after_posting_an_835_posts_nothing_twice(tmp_path, url):
+    folder = tmp_path / "drop"
+    ids = drop_encounters(folder / "inbound", 18, per_file=6)
+    workers(2, folder, url)
+    led = check_built_once(url, folder, ids)
+    try:
+        claims = built_claims(led)
+        lines = drop_remits(folder / "inbound", claims, files=6)
+        codes = watchers(folder, url, ["watch.after_handler@1", None, None])
+        assert codes[0] == -9
+        report = workers(2, folder, url)
+        assert report["summary"]["failed"] == 0 and report["left"] == []
+        check_paid_once(led, lines, len(claims))
+        assert led.query_one("SELECT COUNT(*) AS n FROM remits")["n"] == 6
+    finally:
+        led.close()
+
+
+def test_delivery_workers_send_each_interchange_once_despite_a_kill(tmp_path, url):
+    folder, dest = tmp_path / "drop", tmp_path / "clearinghouse"
+    dest.mkdir()
+    ids = drop_encounters(folder / "inbound", 24, per_file=3)  # 8 interchanges
+    workers(2, folder, url)
+    check_built_once(url, folder, ids).close()
+    argv = [sys.executable, "-m", "edi_pipeline", "deliver", "--to", f"folder:{dest}"]
+    argv += ["--ledger", url]
+    procs = []
+    for fault in ("deliver.after_upload@1", None, None):
+        env = {k: v for k, v in os.environ.items() if k != "EDI_PIPELINE_FAULT"}
+        if fault:
+            env["EDI_PIPELINE_FAULT"] = fault
+        procs.append(
+            subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        )
+    codes = [p.wait(timeout=300) for p in procs]
+    assert codes[0] == -9
+    again = cli("deliver", "--to", f"folder:{dest}", "--ledger", url)
+    assert again.returncode == 0, again.stderr[-2000:]
+    led = PostgresLedger.open(url)
+    try:
+        rows = led.query("SELECT id, status, remote_name FROM interchanges ORDER BY id")
+        assert len(rows) == 8 and {r["status"] for r in rows} == {"sent"}
+        sent = led.query(
+            "SELECT interchange_id, COUNT(*) AS n FROM delivery_events WHERE status = 'sent' "
+            "GROUP BY interchange_id"
+        )
+        assert len(sent) == 8 and all(r["n"] == 1 for r in sent)
+        assert sorted(p.name for p in dest.iterdir()) == sorted(r["remote_name"] for r in rows)
+        assert {r[0] for r in led.query("SELECT status FROM claims")} == {"sent"}
+    finally:
+        led.close()
