@@ -49,15 +49,37 @@ def _canonical_number(value: Any) -> str:
 _CANONICAL = json.JSONEncoder(
     separators=(",", ":"), default=_canonical_number, check_circular=False
 )
+# The canonical text is what ``_CANONICAL.encode`` gives. It is produced faster by the C
+# encoder built once (not per call) and without ASCII escaping: for text that comes out
+# pure ASCII (and without DEL, which the ASCII encoder escapes) the two are the same; anything
+# else goes through ``_CANONICAL`` itself.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_FAST = (
+    _c_make_encoder(
+        None, _canonical_number, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    if _c_make_encoder is not None
+    else None
+)
+_sha256 = hashlib.sha256
+
+
+def canonical_text(clean: dict[str, Any]) -> str:
+    """The canonical JSON text of an accepted record's projection (ASCII, no spaces)."""
+    if _FAST is not None:
+        text = "".join(_FAST(clean, 0))
+        if text.isascii() and "\x7f" not in text:
+            return text
+    return _CANONICAL.encode(clean)
 
 
 def record_hash(clean: dict[str, Any]) -> str:
     """SHA-256 (hex) of the canonical text of an accepted record's projection."""
-    return hashlib.sha256(_CANONICAL.encode(clean).encode("ascii")).hexdigest()
+    return _sha256(canonical_text(clean).encode("ascii")).hexdigest()
 
 
-def _time(text: str | None) -> time | None:
-    return None if text is None else time.fromisoformat(text)
+_time_of = time.fromisoformat
+_date_of = date.fromisoformat
 
 
 def _address(a: dict[str, Any]) -> Address:
@@ -74,7 +96,7 @@ def _person(p: dict[str, Any]) -> Person:
     return Person(
         last_name=p["last_name"],
         first_name=p["first_name"],
-        birth_date=date.fromisoformat(p["birth_date"]),
+        birth_date=_date_of(p["birth_date"]),
         sex=p["sex"],
         address=_address(p["address"]),
         patient_id=p.get("patient_id"),
@@ -82,38 +104,77 @@ def _person(p: dict[str, Any]) -> Person:
 
 
 def _drug(d: dict[str, Any], weight: Decimal | None) -> DrugGiven:
-    per_kg = d.get("dose_mg_per_kg")
+    get = d.get
+    per_kg = get("dose_mg_per_kg")
     dose = d["dose_mg"] if per_kg is None else per_kg * weight  # type: ignore[operator]
+    vials = get("vials")
+    start, stop = get("start_time"), get("stop_time")
     return DrugGiven(
         drug=d["drug"],
         route=d["route"],
         dose_mg=dose,
-        vials=tuple(Vials(size_mg=v["size_mg"], count=v["count"]) for v in d.get("vials", ())),
-        ndc=d.get("ndc"),
-        hcpcs=d.get("hcpcs"),
+        vials=tuple([Vials(size_mg=v["size_mg"], count=v["count"]) for v in vials])
+        if vials
+        else (),
+        ndc=get("ndc"),
+        hcpcs=get("hcpcs"),
         dose_mg_per_kg=per_kg,
-        discarded_mg=d.get("discarded_mg"),
-        multi_dose_vial=d.get("multi_dose_vial"),
-        start_time=_time(d.get("start_time")),
-        stop_time=_time(d.get("stop_time")),
-        supplied_by=d.get("supplied_by", "practice"),
-        lot=d.get("lot"),
+        discarded_mg=get("discarded_mg"),
+        multi_dose_vial=get("multi_dose_vial"),
+        start_time=None if start is None else _time_of(start),
+        stop_time=None if stop is None else _time_of(stop),
+        supplied_by=get("supplied_by", "practice"),
+        lot=get("lot"),
+    )
+
+
+# Diagnosis codes recur on nearly every record: their claim form is worked out once.
+_ICD10_CLAIM_FORM: dict[str, str] = {}
+
+
+def _diagnosis(code: str) -> str:
+    found = _ICD10_CLAIM_FORM.get(code)
+    if found is None:
+        found = icd10_strip(code)
+        if len(_ICD10_CLAIM_FORM) < 10_000:
+            _ICD10_CLAIM_FORM[code] = found
+    return found
+
+
+def _procedure(p: dict[str, Any], weight: Decimal | None) -> ProcedureGiven:
+    drugs = p.get("drugs")
+    return ProcedureGiven(
+        kind=p["kind"],
+        joint=p["joint"],
+        side=p.get("side", "none"),
+        guidance=p.get("guidance", "none"),
+        drugs=tuple([_drug(d, weight) for d in drugs]) if drugs else (),
+        digit=p.get("digit"),
     )
 
 
 def build_encounter(
     clean: dict[str, Any], *, source: Where, warnings: tuple[Problem, ...] = ()
 ) -> Encounter:
-    """The typed encounter of an accepted record's canonical projection."""
-    weight = clean.get("weight_kg")
+    """The typed encounter of an accepted record's canonical projection.
+
+    Optional sections that are absent cost nothing: each is converted only when present.
+    """
+    get = clean.get
+    weight = get("weight_kg")
     cov = clean["coverage"]
     subscriber = cov.get("subscriber")
-    exception = clean.get("medical_exception")
-    visit = clean.get("visit")
-    prior = clean.get("prior_claim")
+    exception = get("medical_exception")
+    visit = get("visit")
+    prior = get("prior_claim")
+    auths = get("prior_authorizations")
+    therapies = get("therapy_history")
+    drugs = get("drugs")
+    procedures = get("procedures")
+    labs = get("labs")
     return Encounter(
         encounter_id=clean["encounter_id"],
-        date_of_service=date.fromisoformat(clean["date_of_service"]),
+        date_of_service=_date_of(clean["date_of_service"]),
         place_of_service=clean["place_of_service"],
         rendering_provider=Provider(**clean["rendering_provider"]),
         patient=_person(clean["patient"]),
@@ -125,41 +186,39 @@ def build_encounter(
             subscriber=_person(subscriber) if subscriber is not None else None,
             priority=cov.get("priority", "primary"),
         ),
-        diagnoses=tuple(icd10_strip(c) for c in clean["diagnoses"]),
+        diagnoses=tuple([_diagnosis(c) for c in clean["diagnoses"]]),
         weight_kg=weight,
         prior_authorizations=tuple(
-            PriorAuthorization(
-                number=a["number"],
-                drugs=tuple(a["drugs"]),
-                valid_from=date.fromisoformat(a["valid_from"]),
-                valid_to=date.fromisoformat(a["valid_to"]),
-                units_approved=a.get("units_approved"),
-                visits_approved=a.get("visits_approved"),
-            )
-            for a in clean.get("prior_authorizations", ())
-        ),
+            [
+                PriorAuthorization(
+                    number=a["number"],
+                    drugs=tuple(a["drugs"]),
+                    valid_from=_date_of(a["valid_from"]),
+                    valid_to=_date_of(a["valid_to"]),
+                    units_approved=a.get("units_approved"),
+                    visits_approved=a.get("visits_approved"),
+                )
+                for a in auths
+            ]
+        )
+        if auths
+        else (),
         therapy_history=tuple(
-            TherapyHistory(
-                drug=t["drug"],
-                start=date.fromisoformat(t["start"]),
-                outcome=t["outcome"],
-                end=date.fromisoformat(t["end"]) if "end" in t else None,
-            )
-            for t in clean.get("therapy_history", ())
-        ),
+            [
+                TherapyHistory(
+                    drug=t["drug"],
+                    start=_date_of(t["start"]),
+                    outcome=t["outcome"],
+                    end=_date_of(t["end"]) if "end" in t else None,
+                )
+                for t in therapies
+            ]
+        )
+        if therapies
+        else (),
         medical_exception=MedicalException(**exception) if exception is not None else None,
-        drugs=tuple(_drug(d, weight) for d in clean.get("drugs", ())),
-        procedures=tuple(
-            ProcedureGiven(
-                kind=p["kind"],
-                joint=p["joint"],
-                side=p.get("side", "none"),
-                guidance=p.get("guidance", "none"),
-                drugs=tuple(_drug(d, weight) for d in p.get("drugs", ())),
-                digit=p.get("digit"),
-            )
-            for p in clean.get("procedures", ())
-        ),
+        drugs=tuple([_drug(d, weight) for d in drugs]) if drugs else (),
+        procedures=tuple([_procedure(p, weight) for p in procedures]) if procedures else (),
         visit=Visit(
             em_code=visit["em_code"],
             separately_identifiable=visit.get("separately_identifiable", False),
@@ -167,9 +226,11 @@ def build_encounter(
         )
         if visit is not None
         else None,
-        labs=tuple(Lab(cpt=lab["cpt"], units=lab.get("units", 1)) for lab in clean.get("labs", ())),
+        labs=tuple([Lab(cpt=lab["cpt"], units=lab.get("units", 1)) for lab in labs])
+        if labs
+        else (),
         prior_claim=PriorClaim(**prior) if prior is not None else None,
-        notes=clean.get("notes"),
+        notes=get("notes"),
         source=source,
         record_hash=record_hash(clean),
         warnings=warnings,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import structlog
 
@@ -45,6 +45,7 @@ def _encoding_issue(raw: str) -> tuple[str, str, str, str]:
 def read_jsonl(stream: BinaryIO) -> Iterator[RawRecord]:
     """One record per non-blank line; record number = line number."""
     decode = DECODER.decode
+    scan = DECODER.scan_once
     for number, line in enumerate(stream, 1):
         if number == 1 and line.startswith(_BOM):
             line = line[3:]
@@ -59,13 +60,29 @@ def read_jsonl(stream: BinaryIO) -> Iterator[RawRecord]:
         if not text.strip():
             continue
         try:
-            value = decode(text)
+            value = _decode_line(text, scan, decode)
         except (ValueError, RecursionError) as exc:
             yield RawRecord(
                 number, text, issues=[syntax_issue(exc)], raw_format="json_text", line=number
             )
             continue
         yield RawRecord(number, text, value, line=number)
+
+
+def _decode_line(text: str, scan: Any, decode: Any) -> Any:
+    """``DECODER.decode(text)``, skipping its whitespace handling for the usual ``{...}`` line.
+
+    Anything else (blanks around the value, extra data, a syntax error) goes through
+    ``decode`` itself, so results and error messages are exactly the decoder's.
+    """
+    if text[:1] == "{" and text[-1:] == "}":
+        try:
+            value, end = scan(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            return decode(text)
+        if end == len(text):
+            return value
+    return decode(text)
 
 
 class _Buffer:

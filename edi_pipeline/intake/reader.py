@@ -27,7 +27,6 @@ from edi_pipeline.intake.records import (
     MISSING,
     RawRecord,
     dump_json,
-    is_quarantine_entry,
     parse_json_text,
 )
 from edi_pipeline.intake.rules import RuleContext, check_rules
@@ -153,7 +152,8 @@ def decide(
     known_ids: Container[str],
 ) -> Encounter | Rejection:
     """Accept or reject one raw record."""
-    if raw.value is not MISSING and is_quarantine_entry(raw.value):
+    value = raw.value
+    if type(value) is dict and "record" in value and "reasons" in value:  # is_quarantine_entry
         raw = _unwrap(raw)
     issues = list(raw.issues)
     value = raw.value
@@ -196,6 +196,10 @@ def decide(
                     )
                 )
     state.records += 1
+    if not issues and type(clean) is dict:  # the common case: nothing to report
+        state.accepted += 1
+        source = Where(file=state.name, record=raw.number, encounter_id=encounter_id, line=raw.line)
+        return build_encounter(clean, source=source)
     errors = [i for i in issues if i[3] == "error"]
     warnings = [i for i in issues if i[3] != "error"]
     state.note_warnings(warnings, raw.number, encounter_id)

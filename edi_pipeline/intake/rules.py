@@ -191,6 +191,18 @@ class RuleContext:
         self._packages: dict[str, Any] = {}
         self._ndc11: dict[str, str | None] = {}
         self._npi: dict[str, bool] = {}
+        self._dates: dict[str, date | None] = {}
+
+    def real_date(self, value: Any) -> date | None:
+        """``real_date``, remembered per text: dates of service and birth dates recur."""
+        if type(value) is not str:
+            return None
+        found = self._dates.get(value, _NO)
+        if found is _NO:
+            found = real_date(value)
+            if len(self._dates) < 10_000:
+                self._dates[value] = found
+        return found
 
     def candidates(self, name: str) -> tuple[Any, ...]:
         found = self._candidates.get(name)
@@ -250,7 +262,8 @@ class RecordFacts:
 
 
 def _record_facts(record: dict[str, Any], ctx: RuleContext) -> RecordFacts:
-    dates = [(path, value, real_date(value)) for path, value in _date_fields(record)]
+    real = ctx.real_date
+    dates = [(path, value, real(value)) for path, value in _date_fields(record)]
     parsed = {path: day for path, _, day in dates if day is not None}
     return RecordFacts(drugs=_drug_facts(record, ctx), dates=dates, parsed=parsed)
 

@@ -168,7 +168,8 @@ def _unknown(value: dict[str, Any], known: frozenset[str], path: str, out: list[
 
 
 def _has_errors(issues: list[Issue]) -> bool:
-    return any(i[3] == "error" for i in issues)
+    # A list comprehension: called for every drug, cheaper than any(<generator>).
+    return "error" in [issue[3] for issue in issues]
 
 
 class _Writer:
