@@ -1,4 +1,4 @@
-"""The ``edi-pipeline`` command line: a click group whose commands live in ``edi_pipeline.commands``.
+"""The ``edi-pipeline`` command line: a click group over the modules in ``edi_pipeline.commands``.
 
 Each command module defines one click command named ``command``; the group picks them all up, so
 a new command is a new module. Commands parse options, call the library, render, and choose the

@@ -195,7 +195,7 @@ class PriorClaim:
 
 @dataclass(frozen=True, slots=True)
 class Encounter:
-    """One visit as the practice exported it: clinical and administrative facts, no billing codes."""
+    """One visit as the practice exported it: clinical and administrative facts, no codes."""
 
     encounter_id: str
     date_of_service: date

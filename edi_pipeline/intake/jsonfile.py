@@ -293,8 +293,9 @@ def read_json(stream: BinaryIO, name: str, chunk: int | None = None) -> Iterator
 def _rest(buf: _Buffer) -> str:
     """Everything from ``pos`` to the end of the file (only for broken files)."""
     buf.keep = True
-    while buf.more():
-        pass
+    more = True
+    while more:
+        more = buf.more()
     buf.keep = False
     rest = buf.text[buf.pos :].strip()
     buf.pos = len(buf.text)

@@ -252,8 +252,7 @@ def read_file(
         if not path.is_file():
             raise InputError("is not a file", where=Where(file=str(path)), code="input_missing")
         fmt = detect_format(path)
-        with path.open("rb"):
-            pass
+        path.open("rb").close()  # readable: fail here with the file named, not mid-stream
     except OSError as exc:
         raise InputError(
             f"cannot be read ({exc.strerror or type(exc).__name__})",

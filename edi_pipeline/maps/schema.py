@@ -145,7 +145,9 @@ def check_row(
     return out if ok else None
 
 
-def read_csv(root: Traversable, name: str, problems: Problems) -> Iterator[tuple[int, dict[str, str]]]:
+def read_csv(
+    root: Traversable, name: str, problems: Problems
+) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number as a spreadsheet shows it, row) for each data row of ``root/name``."""
     path = root / name
     if not path.is_file():

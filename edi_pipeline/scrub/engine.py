@@ -14,6 +14,7 @@ engine does no I/O and reads no clock.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import types
 import typing
@@ -520,10 +521,8 @@ def _scalar(tp: Any, value: Any, param: Param) -> Any:
         if isinstance(value, date) and not hasattr(value, "hour"):
             return value
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 return date.fromisoformat(value.strip())
-            except ValueError:
-                pass
         raise ValueError(f"must be a date YYYY-MM-DD (got {value!r})")
     raise TypeError(f"rule parameter {param.name}: unsupported type {tp!r}")
 

@@ -614,10 +614,8 @@ class X12Reader:
             fields = text.split(elem)
             tag = fields[0]
             n = index + len(batch) + 1
-            if tag not in known:
-                if tag == "ISA":
-                    pass
-                elif _TAG.fullmatch(tag):
+            if tag not in known and tag != "ISA":
+                if _TAG.fullmatch(tag):
                     known.add(tag)
                 else:
                     shown = repr(tag[:6]) + ("…" if len(tag) > 6 else "")
