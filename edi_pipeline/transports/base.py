@@ -54,15 +54,12 @@ class Transport(Protocol):
 
     def put(self, name: str, data: bytes) -> Receipt:
         """Write ``data`` under ``name`` (temporary name, verify size, rename). Never overwrite."""
-        ...
 
     def exists(self, name: str) -> int | None:
         """The size of the file called ``name`` at the destination, or ``None`` when absent."""
-        ...
 
     def close(self) -> None:
         """Release connections; the transport may be used again afterwards (it reconnects)."""
-        ...
 
 
 def temp_name(name: str) -> str:

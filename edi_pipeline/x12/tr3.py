@@ -15,7 +15,7 @@ Use::
             assert path[-1] == "2300"  # path: ("DETAIL", "2000A", "2000B", "2300")
 
     for ctx, path, seg in walk_file(X12Reader("in.835")):  # guide per transaction (GS08/ST03)
-        ...
+        print(ctx.guide, path[-1], seg.tag)
 
 * ``LoopPath`` is the tuple of loop ids from the transaction set down to the segment's loop, the
   map's tables included (``HEADER``, ``DETAIL``, ``FOOTER``, as pyx12 names them): BHT is in
