@@ -87,6 +87,21 @@ class LedgerMixin:
     promises (``ledger.record_status(...)``, ``ledger.claim_by_encounter(...)`` …).
     """
 
+    _conn: Any  # the backend's open DB-API connection
+    location: str  # where the ledger is, safe to print (no password)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.location!r})"
+
     def query(self, sql: str, params: Params = ()) -> list[Row]:
         return list(self.execute(sql, params).fetchall())  # type: ignore[attr-defined]
 

@@ -215,18 +215,6 @@ class PostgresLedger(LedgerMixin):
         except psycopg.Error as exc:
             raise LedgerError(f"ledger query failed: {_first_line(exc)}") from exc
 
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self) -> PostgresLedger:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"PostgresLedger({self.location!r})"
-
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

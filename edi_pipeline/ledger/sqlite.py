@@ -126,15 +126,3 @@ class SqliteLedger(LedgerMixin):
             raise LedgerError(f"ledger constraint failed: {exc}", code="ledger_integrity") from exc
         except sqlite3.Error as exc:
             raise LedgerError(f"ledger query failed: {exc}") from exc
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self) -> SqliteLedger:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"SqliteLedger({self.location!r})"
