@@ -172,3 +172,24 @@ def test_bytes_and_path_give_the_same_issues(name: str) -> None:
     from_path = validate_x12(path, today=TODAY)
     from_bytes = validate_x12(path.read_bytes(), name=str(path), today=TODAY)
     assert from_path == from_bytes
+
+
+def test_a_map_built_once_serves_every_later_file_with_the_same_findings() -> None:
+    """pyx12's maps are cached per process; a warm map must judge as a cold one does,
+    even after a file that crashed pyx12 or one validated with other code lists."""
+    from edi_pipeline import validate
+
+    files = [
+        fixture("x12_bad_valid_code.txt"),
+        fixture("files__sample_835.txt"),  # crashes pyx12 mid-walk
+        X12_FIXTURES / "example_837p.x12",
+        fixture("x12_bad_valid_code.txt"),
+    ]
+    validate._MAPS.clear()
+    cold = validate_x12(files[0], today=TODAY)
+    assert validate._MAPS, "the maps pyx12 loaded are kept"
+    maps_after_first = dict(validate._MAPS)
+    warm = [validate_x12(f, today=TODAY) for f in files]
+    assert warm[0] == cold == warm[3] and not cold.valid
+    assert any(i.code == "pyx12_failed" for i in warm[1].errors) and warm[2].valid
+    assert all(validate._MAPS[k] is v for k, v in maps_after_first.items())
