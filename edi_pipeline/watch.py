@@ -376,6 +376,7 @@ class Watcher:
         clock: Callable[[], float] = time.monotonic,
         owner: str | None = None,
         ledger_spec: str | None = None,
+        idle: Callable[[], object] | None = None,
     ):
         self.folder = folder.ensure()
         self.ledger = ledger
@@ -385,6 +386,9 @@ class Watcher:
         self.now = now
         self.clock = clock
         self.owner = owner or q.new_owner()
+        # Work to do when no file is waiting (building queued claims): after each scan that
+        # found nothing to process, and once more before ``once`` returns.
+        self.idle = idle
         # name -> ((size, mtime_ns), monotonic time that signature was first seen)
         self._seen: dict[str, tuple[tuple[int, int], float]] = {}
         self._markers: set[str] = set()
@@ -581,6 +585,8 @@ class Watcher:
         Names in ``skip`` are passed over, and a file another watcher holds is added to it
         (``once`` reports such a file once; ``run`` leaves ``skip`` out and retries it)."""
         ready, _waiting, wait = self.scan()
+        if not ready:
+            self._idle()
         for path in ready:
             if stop is not None and stop.is_set():
                 break
@@ -617,6 +623,7 @@ class Watcher:
                 break
             if not ready:
                 time.sleep(min(wait, max(deadline - self.clock(), 0.01)))
+        self._idle()
         self._finish(summary, "once")
         return summary
 
@@ -645,6 +652,14 @@ class Watcher:
             q.release_inbound(self.ledger, self.owner)
             self._finish(summary, "watch")
         return summary
+
+    def _idle(self) -> None:
+        if self.idle is None:
+            return
+        try:
+            self.idle()
+        except (LedgerError, OSError) as exc:  # the ledger is locked, the disk is full …
+            log.warning("watch.idle_work_deferred", error=type(exc).__name__)
 
     def wake(self) -> None:
         """Wake the loop now (a signal handler calls this after setting ``stop``)."""

@@ -594,16 +594,20 @@ def build_claims(
     validator: Validator | None = None,
     progress: Progress | None = None,
     recover_first: bool = True,
+    sweep: bool = True,
 ) -> BuildBatch:
     """Validate and release ``items``; every item ends built, already built or rejected.
 
     ``recover_first=False`` when the caller already ran ``recover`` (the outbound pipeline
-    does, before deciding which encounters are already built)."""
+    does, before deciding which encounters are already built); ``sweep=False`` when it already
+    swept the folder's orphans (a queue worker does once, not for every batch: the sweep holds
+    the ledger-wide lock)."""
     validator = validator or default_validator
     processes = processes or os.cpu_count() or 1
     x12_now = now.astimezone() if now.tzinfo else now
     recovered = recover(ledger, practice, now) if recover_first else []
-    sweep_orphans(out_dir, ledger, practice)
+    if sweep:
+        sweep_orphans(out_dir, ledger, practice)
     outcomes: dict[int, ClaimOutcome] = {}
     seen: set[tuple[str, str]] = set()
     by_receiver: dict[str, list[int]] = {}

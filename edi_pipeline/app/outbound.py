@@ -26,12 +26,14 @@ import structlog
 from edi_pipeline.app.build import (
     BuildBatch,
     ClaimOutcome,
+    ErrorItem,
     InterchangeOutcome,
     ToBuild,
     Validator,
     build_claims,
     default_validator,
     recover,
+    sweep_orphans,
 )
 from edi_pipeline.files import private_dir, write_atomic
 from edi_pipeline.ledger import claims as ledger_claims
@@ -119,6 +121,12 @@ class Settings:
     as_of: date | None = None  # the day payer rules are checked for (default: today)
     as_of_by_input: tuple[tuple[str, date], ...] = ()  # per input file, overriding as_of
     notes: tuple[str, ...] = ()  # what the command decided for the user ("using the demo…")
+    # Build through the shared build queue (the watcher does): claims that pass scrub are
+    # queued, then this process builds ready claims of any export until none is free, and
+    # each claim of this input is reported as built (by whichever worker), rejected or queued.
+    queue: bool = False
+    owner: str | None = None  # lease owner for queue batches (default: a new one)
+    recover: bool = True  # finish a crashed run's interchanges and sweep orphans first
 
 
 @dataclass
@@ -149,9 +157,13 @@ class Outcome:
         return self.count("already_built")
 
     @property
+    def queued(self) -> int:
+        return self.count("queued")
+
+    @property
     def adds_up(self) -> bool:
         return self.records == (
-            self.built + self.already_built + len(self.held) + len(self.rejected)
+            self.built + self.already_built + self.queued + len(self.held) + len(self.rejected)
         )
 
     def dollars(self, status: str) -> Decimal:
@@ -168,6 +180,15 @@ class Outcome:
     def report(self) -> dict[str, Any]:
         claims: list[dict[str, Any]] = []
         for c in self.claims:
+            if c.status == "queued":
+                claims.append(
+                    {
+                        "encounter_id": c.encounter_id,
+                        "status": "queued",
+                        "charge": money(c.charge),
+                        "note": c.note,
+                    }
+                )
             if c.status not in ("built", "already_built"):
                 continue
             entry: dict[str, Any] = {
@@ -213,6 +234,7 @@ class Outcome:
                 "rejected": len(self.rejected),
                 "built_dollars": money(self.dollars("built")),
                 "held_dollars": money(self.dollars("held")),
+                **({"queued": self.queued} if self.settings.queue else {}),
             },
             "quarantine": [str(p) for p in self.quarantine],
             "recovered": self.recovered,
@@ -337,7 +359,10 @@ def outbound(
     with _opened(spec) as ledger:
         # A crashed run's interchange is finished (or recorded lost) before anything else, so
         # "already built" below means released.
-        outcome.recovered.extend(recover(ledger, practice, now))
+        if settings.recover:
+            outcome.recovered.extend(recover(ledger, practice, now))
+            if settings.queue:
+                sweep_orphans(out_dir, ledger, practice)
         encounters: list[Encounter] = []
         for path in settings.inputs:
             rejections: list[Rejection] = []
@@ -364,6 +389,9 @@ def outbound(
         )
         if progress:
             progress(len(encounters) - len(to_build))
+        if settings.queue:
+            _build_through_queue(to_build, outcome, stages, maps, ledger, practice, now, out_dir)
+            return _finish(outcome, out_dir)
         batch: BuildBatch = build_claims(
             to_build,
             practice=practice,
@@ -378,11 +406,20 @@ def outbound(
         )
     outcome.recovered.extend(batch.recovered)
     outcome.interchanges.extend(batch.interchanges)
-    for c in batch.claims:
+    _add_built(outcome, batch.claims)
+    return _finish(outcome, out_dir)
+
+
+def _add_built(outcome: Outcome, claims: Iterable[ClaimOutcome]) -> None:
+    for c in claims:
         if c.status == "rejected":
             outcome.rejected.append(_claim_rejection(c))
         else:
             outcome.claims.append(c)
+
+
+def _finish(outcome: Outcome, out_dir: Path) -> Outcome:
+    """Check the counts, write report.json, log the totals."""
     if not outcome.adds_up:  # every record must end somewhere: a bug if not
         log.error("run.counts_mismatch", records=outcome.records, **outcome.report()["summary"])
     outcome.report_path = out_dir / "report.json"
@@ -401,6 +438,95 @@ def outbound(
         held_dollars=money(outcome.dollars("held")),
     )
     return outcome
+
+
+def _build_through_queue(
+    to_build: Sequence[ToBuild],
+    outcome: Outcome,
+    stages: Stages,
+    maps: Maps,
+    ledger: Ledger,
+    practice: Practice,
+    now: datetime,
+    out_dir: Path,
+) -> None:
+    """Queue this input's claims, build what the queue holds, report this input's claims.
+
+    Interchanges this process wrote are reported even where they carry other exports' claims
+    (they are its files); a claim of this input built by another worker is reported built with
+    that worker's interchange, one still in another worker's hands ``queued``."""
+    from edi_pipeline.app.build_queue import drain, enqueue_claims
+    from edi_pipeline.ledger import build_queue as q
+    from edi_pipeline.ledger.delivery import new_owner
+
+    settings = outcome.settings
+    enqueue_claims(ledger, practice, to_build, now)
+    drained = drain(
+        ledger,
+        practice,
+        maps.payers,
+        out_dir=out_dir,
+        owner=settings.owner or new_owner(),
+        now=lambda: now,
+        processes=settings.processes,
+        validator=stages.validator,
+    )
+    outcome.interchanges.extend(drained.interchanges)
+    by_source = {(c.encounter_id, c.file, c.record): c for c in drained.claims}
+    mine: list[ClaimOutcome] = []
+    for item in to_build:
+        claim = item.claim
+        done = by_source.get((claim.encounter_id, item.file, item.record))
+        if done is None:
+            done = _built_elsewhere(ledger, practice, item, q.entry(
+                ledger, practice.key, claim.encounter_id, claim.frequency
+            ))  # fmt: skip
+        mine.append(done)
+    _add_built(outcome, mine)
+
+
+def _built_elsewhere(
+    ledger: Ledger, practice: Practice, item: ToBuild, entry: dict[str, Any] | None
+) -> ClaimOutcome:
+    """This input's claim as another worker left it: built, rejected, or still queued."""
+    claim = item.claim
+    key = ClaimKey(practice.key, claim.encounter_id, claim.frequency)
+    common = {"file": item.file, "record": item.record}
+    if entry is not None and entry["state"] == "done" and entry["outcome"] != "rejected":
+        record = ledger_claims.claim(ledger, key)
+        lines = _ledger_lines(ledger, record.id) if record else claim.lines
+        return ClaimOutcome(
+            claim.encounter_id,
+            "built",
+            claim.total_charge,
+            lines=lines,
+            isa13=entry["isa13"],
+            note=f"built by another worker into interchange {entry['isa13']}",
+            **common,
+        )
+    if entry is not None and entry["state"] in ("done", "failed"):
+        record = ledger_claims.claim(ledger, key)
+        message = entry["reason"] or "rejected when built by another worker"
+        if record is not None and record.status == "rejected":
+            history = ledger_claims.status_history(ledger, key)
+            message = history[-1].message or message if history else message
+        return ClaimOutcome(
+            claim.encounter_id,
+            "rejected",
+            claim.total_charge,
+            lines=claim.lines,
+            errors=(ErrorItem("claim", message, "queue_" + entry["state"]),),
+            stage="build",
+            **common,
+        )
+    return ClaimOutcome(
+        claim.encounter_id,
+        "queued",
+        claim.total_charge,
+        lines=claim.lines,
+        note="in the build queue, in another worker's batch",
+        **common,
+    )
 
 
 def _frequency(encounter: Encounter) -> str:

@@ -24,6 +24,7 @@ from edi_pipeline.ledger import ledger_spec as ledger_spec_of
 from edi_pipeline.ledger import open_ledger
 from edi_pipeline.maps import load_maps
 from edi_pipeline.models import Problem, money
+from edi_pipeline.practice import Practice
 from edi_pipeline.watch import (
     DropFolder,
     Handler,
@@ -40,8 +41,12 @@ log = structlog.get_logger()
 def run_encounters(inbound: Inbound, config: Path | None = None) -> StageOutcome:
     """An encounter export → the outbound run (intake → coding → scrub → build) into outbound/.
 
-    Re-running an export is a no-op for every encounter already built (the build stage skips
-    claims a live interchange holds), which is what makes a retry after a crash safe."""
+    Claims that pass scrub go through the build queue, so that every worker shares the build
+    of a large export; this worker then builds from the queue until nothing is free. A crashed
+    run's interchanges are recovered when the watcher starts and whenever it is idle, not for
+    every file. Re-running an export is a no-op for every encounter already built (the build
+    stage skips claims a live interchange holds), which is what makes a retry after a crash
+    safe."""
     from edi_pipeline.app.outbound import Settings, outbound
     from edi_pipeline.practice import load_practice
 
@@ -51,6 +56,9 @@ def run_encounters(inbound: Inbound, config: Path | None = None) -> StageOutcome
         out_dir=inbound.outbound,
         ledger=inbound.ledger_spec,
         now=inbound.now,
+        processes=1,  # one worker of many: validate in-process
+        queue=True,
+        recover=False,
     )
     outcome = outbound(settings, maps=load_maps())
     summary = dict(outcome.report()["summary"])
@@ -102,6 +110,38 @@ def _first(problems: Sequence[Problem]) -> str:
     at = f"segment {p.where.segment_index}: " if p.where.segment_index else ""
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return f"{p.code}: {at}{p.message}{more}"
+
+
+def start_build(watcher: Watcher, practice: Practice) -> None:
+    """At start: finish (or record lost) what a crashed run committed and did not rename, and
+    delete staged files no transaction committed (under the ledger-wide lock, once)."""
+    from edi_pipeline.app.build import recover, sweep_orphans
+
+    recover(watcher.ledger, practice, watcher.now())
+    sweep_orphans(watcher.folder.outbound, watcher.ledger, practice)
+
+
+def build_queued(watcher: Watcher, practice: Practice) -> None:
+    """Idle work: recover what a dead worker committed, then build queued claims of any export
+    (other workers' included) until none is free."""
+    from edi_pipeline.app.build import recover
+    from edi_pipeline.app.build_queue import drain
+
+    recover(watcher.ledger, practice, watcher.now())
+    drained = drain(
+        watcher.ledger,
+        practice,
+        load_maps().payers,
+        out_dir=watcher.folder.outbound,
+        owner=watcher.owner,
+        now=watcher.now,
+    )
+    if drained.batches:
+        log.info(
+            "watch.queue_built",
+            claims=len(drained.claims),
+            interchanges=len(drained.interchanges),
+        )
 
 
 def make_handlers(config: Path | None = None) -> dict[str, Handler]:
@@ -175,6 +215,8 @@ def watch_folder(
     ledger = open_ledger(spec)
     try:
         watcher = Watcher(folder, ledger, handlers, settings, ledger_spec=spec)
+        watcher.idle = partial(build_queued, watcher, practice)
+        start_build(watcher, practice)
         if options.once:
             return watcher.once()
         stop = stop or threading.Event()

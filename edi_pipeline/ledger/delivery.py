@@ -58,7 +58,8 @@ def lease_free(owner: str | None, until: str | None, *, me: str, now: str) -> bo
     return False
 
 
-def _until(now: datetime, seconds: float) -> str:
+def lease_until(now: datetime, seconds: float) -> str:
+    """The stamp ``seconds`` after ``now``: when a lease taken now runs out."""
     return stamp(now + timedelta(seconds=seconds))
 
 
@@ -189,7 +190,7 @@ def start_sending(
                 destination,
                 size,
                 owner,
-                _until(now, lease_seconds),
+                lease_until(now, lease_seconds),
                 ts,
                 ts,
                 item.id,
@@ -390,7 +391,7 @@ def claim_inbound(
     ``busy``: another live watcher is processing it right now.
     """
     ts = stamp(now)
-    until = _until(now, lease_seconds)
+    until = lease_until(now, lease_seconds)
     skip = getattr(ledger, "lock_skip", "")
     with ledger.transaction():
         current = inbound_file(ledger, content_hash, lock=skip)
