@@ -386,8 +386,9 @@ class Watcher:
         self.now = now
         self.clock = clock
         self.owner = owner or q.new_owner()
-        # Work to do when no file is waiting (building queued claims): after each scan that
-        # found nothing to process, and once more before ``once`` returns.
+        # Work to do when no file is ours to process (building queued claims): after each scan
+        # that found none (or only files other workers hold), and once more before ``once``
+        # returns.
         self.idle = idle
         # name -> ((size, mtime_ns), monotonic time that signature was first seen)
         self._seen: dict[str, tuple[tuple[int, int], float]] = {}
@@ -585,8 +586,7 @@ class Watcher:
         Names in ``skip`` are passed over, and a file another watcher holds is added to it
         (``once`` reports such a file once; ``run`` leaves ``skip`` out and retries it)."""
         ready, _waiting, wait = self.scan()
-        if not ready:
-            self._idle()
+        worked = False
         for path in ready:
             if stop is not None and stop.is_set():
                 break
@@ -602,6 +602,9 @@ class Watcher:
                 summary.add(outcome)
             if skip is not None and outcome.status in ("busy", "deferred"):
                 skip.add(path.name)
+            worked = worked or outcome.status not in ("busy", "deferred", "vanished", "changed")
+        if not worked and not (stop is not None and stop.is_set()):
+            self._idle()  # nothing of our own to do: help with what is queued
         return wait
 
     def once(self, *, max_wait: float | None = None) -> WatchSummary:

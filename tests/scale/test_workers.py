@@ -5,8 +5,9 @@ paying every claim that was built. Checked in the ledger and on disk, not in the
 reports: every claim built exactly once, ISA13/GS06 unique and gap-free per sender/receiver and
 each in a file on disk, line control numbers unique and gap-free, every remit line matched once.
 
-Faults: one worker of four is SIGKILLed at a step of its stage (``EDI_PIPELINE_FAULT``); the
-others carry on, and the next round of workers takes the dead worker's file over (its lease
+Faults: one worker of four is SIGKILLed at a step of its stage (``EDI_PIPELINE_FAULT``: inbound
+file claimed, build batch leased from the queue, interchange staged, committed, file finished);
+the others carry on, and the next round of workers takes the dead worker's file over (its lease
 owner is a dead process) and finishes it: nothing lost, nothing twice.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -22,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from edi_pipeline.ledger.postgres import PostgresLedger
+from edi_pipeline.watch import DropFolder
 from tests.pgserver import fresh_database
 from tests.scale.workload import built_claims, drop_encounters, drop_remits
 
@@ -136,26 +139,67 @@ def check_paid_once(led: PostgresLedger, lines: int, claims: int) -> None:
 
 
 def test_four_workers_build_and_post_everything_once(tmp_path, url):
+    """The issue's workload at full size: 2,000 inbound encounter files, then 200 835s."""
     folder = tmp_path / "drop"
-    ids = drop_encounters(folder / "inbound", 200, per_file=20)  # 10 exports, 200 claims
+    ids = drop_encounters(folder / "inbound", 2000, per_file=1)
     report = workers(4, folder, url)
     assert report["summary"]["failed"] == 0 and report["left"] == []
+    assert report["summary"]["processed"] == 2000
     led = check_built_once(url, folder, ids)
     try:
+        builders = led.query("SELECT DISTINCT finished_by FROM build_queue")
+        assert len(builders) >= 2  # the build was shared, not done by one worker
         claims = built_claims(led)
-        lines = drop_remits(folder / "inbound", claims, files=10)  # 10 835s
+        lines = drop_remits(folder / "inbound", claims, files=200)
         report = workers(4, folder, url)
         assert report["summary"]["failed"] == 0 and report["left"] == []
         check_paid_once(led, lines, len(claims))
-        assert led.query_one("SELECT COUNT(*) AS n FROM remits")["n"] == 10
+        assert led.query_one("SELECT COUNT(*) AS n FROM remits")["n"] == 200
     finally:
         led.close()
+
+
+def test_one_large_export_is_built_by_several_workers(tmp_path, url):
+    """One export of 1,000 encounters: the worker that reads it queues its claims and every
+    idle worker takes batches of them, so the build is shared (``finished_by``)."""
+    folder = tmp_path / "drop"
+    DropFolder(folder).ensure()
+    argv = [sys.executable, "-m", "edi_pipeline", "workers", "4", str(folder), "--ledger", url]
+    argv += ["--settle", "0", "--poll-interval", "0.1"]
+    env = {k: v for k, v in os.environ.items() if k != "EDI_PIPELINE_FAULT"}
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(2)  # the workers are up and polling
+        ids = drop_encounters(folder / "inbound", 1000, per_file=1000)
+        deadline = time.monotonic() + 240
+        led = PostgresLedger.open(url)
+        try:
+            while True:
+                done = led.query_one("SELECT COUNT(*) AS n FROM build_queue WHERE state = 'done'")[
+                    "n"
+                ]
+                left = list((folder / "inbound").iterdir())
+                if done == 1000 and not left:
+                    break
+                assert time.monotonic() < deadline, f"{done} of 1000 built"
+                time.sleep(0.2)
+            builders = led.query(
+                "SELECT finished_by, COUNT(*) AS n FROM build_queue GROUP BY finished_by"
+            )
+        finally:
+            led.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    assert len(builders) >= 2, builders
+    check_built_once(url, folder, ids).close()
 
 
 @pytest.mark.parametrize(
     "fault",
     [
         "watch.after_claim@1",  # inbound file claimed, nothing done
+        "queue.after_take@1",  # its claims queued, a batch of them leased, nothing built
         "build.before_commit@1",  # claims and control numbers taken, transaction open
         "build.after_commit@1",  # interchange committed, its file not renamed into place
         "watch.after_handler@1",  # export built, the inbound file not marked done
@@ -168,7 +212,14 @@ def test_a_worker_killed_mid_claim_leaves_its_work_to_the_others(tmp_path, url, 
     assert codes[0] == -9  # SIGKILL, mid-claim
     report = workers(2, folder, url)  # the next round takes the dead worker's file over
     assert report["summary"]["failed"] == 0 and report["left"] == []
-    check_built_once(url, folder, ids).close()
+    led = check_built_once(url, folder, ids)
+    try:
+        queue = led.query_one("SELECT MAX(attempts) AS most, COUNT(*) AS n FROM build_queue")
+        assert queue["n"] == len(ids)
+        if fault.startswith("queue."):  # the dead worker's batch was taken again
+            assert queue["most"] >= 2
+    finally:
+        led.close()
 
 
 def test_a_worker_killed_after_posting_an_835_posts_nothing_twice(tmp_path, url):
