@@ -330,7 +330,10 @@ def _claim_rejection(c: ClaimOutcome) -> dict[str, Any]:
 
 
 @contextmanager
-def _opened(spec: str) -> Iterator[Ledger]:
+def _opened(spec: str, given: Ledger | None = None) -> Iterator[Ledger]:
+    if given is not None:  # the caller's: it closes it
+        yield given
+        return
     ledger = open_ledger(spec)
     try:
         yield ledger
@@ -345,8 +348,12 @@ def outbound(
     maps: Maps | None = None,
     progress: Callable[[int], None] | None = None,
     total: Callable[[int], None] | None = None,
+    ledger: Ledger | None = None,
 ) -> Outcome:
-    """Run intake → coding → scrub → build over ``settings.inputs``; write report.json."""
+    """Run intake → coding → scrub → build over ``settings.inputs``; write report.json.
+
+    ``ledger``: an open ledger to use (a watcher's, for every file) instead of opening
+    ``settings.ledger`` for this run."""
     stages = stages or Stages()
     maps = maps or load_maps()
     practice = settings.practice
@@ -356,7 +363,7 @@ def outbound(
     out_dir = private_dir(settings.out_dir)
     outcome = Outcome(settings)
     spec = ledger_spec(settings.ledger, configured=practice.ledger)
-    with _opened(spec) as ledger:
+    with _opened(spec, ledger) as ledger:
         # A crashed run's interchange is finished (or recorded lost) before anything else, so
         # "already built" below means released.
         if settings.recover:

@@ -1,7 +1,7 @@
 """The ``watch`` workflow: a drop folder wired to the stages, with graceful shutdown.
 
 ``HANDLERS`` is the whole hand-off: one small function per kind of inbound content, each calling
-the stage's own workflow on the watcher's ledger (the outbound run opens it again by its spec) and
+the stage's own workflow on the watcher's ledger (one connection for every file) and
 turning its result into a ``StageOutcome`` (counts and ids only; a reason when the file as a
 whole could not be used, which sends it to ``error/``). Stages are imported when first used,
 so a watcher that only ever sees 835s never loads the outbound pipeline.
@@ -60,7 +60,7 @@ def run_encounters(inbound: Inbound, config: Path | None = None) -> StageOutcome
         queue=True,
         recover=False,
     )
-    outcome = outbound(settings, maps=load_maps())
+    outcome = outbound(settings, maps=load_maps(), ledger=inbound.ledger)
     summary = dict(outcome.report()["summary"])
     summary["interchanges"] = [i.isa13 for i in outcome.interchanges]
     return StageOutcome(summary, problems=outcome.exit_code != 0)

@@ -178,9 +178,8 @@ class PostgresLedger(LedgerMixin):
                 self._depth -= 1
             return
         lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-        try:
-            self._conn.execute("BEGIN")
-            self._conn.execute(f"SELECT {lock}(%s)", (WRITER_LOCK,))
+        try:  # one round trip: a transaction starts for every write, so it counts
+            self._conn.execute(f"BEGIN; SELECT {lock}({int(WRITER_LOCK)})")
         except psycopg.Error as exc:
             self._rollback()
             raise LedgerError(f"cannot start a transaction on {self.location}: {exc}") from exc
