@@ -51,6 +51,7 @@ import structlog
 
 from edi_pipeline.errors import EdiPipelineError, LedgerError, SettingsError, X12Error
 from edi_pipeline.ledger import delivery as q
+from edi_pipeline.ledger._time import stamp
 from edi_pipeline.ledger.base import Ledger
 from edi_pipeline.transports.base import fault
 
@@ -62,6 +63,8 @@ REASON_SUFFIX = ".reason.txt"
 _WRITING_SUFFIXES = (".part", ".tmp", ".filepart", ".crdownload", ".partial", "~")
 SNIFF_BYTES = 1 << 16
 LEASE_SECONDS = 900.0
+#: seconds a ``once`` watcher keeps helping other workers after their queue last gave it work
+HELP_GRACE = 3.0
 
 # ------------------------------------------------------------------ routing (pure)
 
@@ -376,7 +379,7 @@ class Watcher:
         clock: Callable[[], float] = time.monotonic,
         owner: str | None = None,
         ledger_spec: str | None = None,
-        idle: Callable[[], object] | None = None,
+        idle: Callable[[], object] | None = None,  # truthy: it did some work
     ):
         self.folder = folder.ensure()
         self.ledger = ledger
@@ -626,7 +629,7 @@ class Watcher:
                 break
             if not ready:
                 time.sleep(min(wait, max(deadline - self.clock(), 0.01)))
-        self._idle()
+        self._help(summary)
         self._finish(summary, "once")
         return summary
 
@@ -656,13 +659,41 @@ class Watcher:
             self._finish(summary, "watch")
         return summary
 
-    def _idle(self) -> None:
+    def _help(self, summary: WatchSummary) -> None:
+        """Before ``once`` returns: while files it passed over are being processed by other
+        live workers, do the idle work (build their queued claims) rather than leave it all to
+        them. It stops when no such file is left in live hands: done, or held by a worker whose
+        lease ran out or who died, which the next round of workers takes over."""
+        busy = {f.content_hash for f in summary.files if f.status == "busy" and f.content_hash}
         if self.idle is None:
             return
+        last_work = self.clock()
+        while True:
+            if self._idle():
+                last_work = self.clock()
+            elif self.clock() - last_work > HELP_GRACE:
+                return  # they are not queueing anything: nothing to help with
+            now = stamp(self.now())
+            busy = {
+                h
+                for h in busy
+                if (row := q.inbound_file(self.ledger, h)) is not None
+                and row.state == "processing"
+                and not q.lease_free(row.owner, row.lease_until, me=self.owner, now=now)
+            }
+            if not busy:
+                return
+            time.sleep(min(self.settings.poll_interval, 0.2))
+
+    def _idle(self) -> bool:
+        """Run the idle work; whether it did any."""
+        if self.idle is None:
+            return False
         try:
-            self.idle()
+            return bool(self.idle())
         except (LedgerError, OSError) as exc:  # the ledger is locked, the disk is full …
             log.warning("watch.idle_work_deferred", error=type(exc).__name__)
+            return False
 
     def wake(self) -> None:
         """Wake the loop now (a signal handler calls this after setting ``stop``)."""

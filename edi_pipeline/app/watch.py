@@ -121,9 +121,9 @@ def start_build(watcher: Watcher, practice: Practice) -> None:
     sweep_orphans(watcher.folder.outbound, watcher.ledger, practice)
 
 
-def build_queued(watcher: Watcher, practice: Practice) -> None:
+def build_queued(watcher: Watcher, practice: Practice) -> int:
     """Idle work: recover what a dead worker committed, then build queued claims of any export
-    (other workers' included) until none is free."""
+    (other workers' included) until none is free; returns the batches built."""
     from edi_pipeline.app.build import recover
     from edi_pipeline.app.build_queue import drain
 
@@ -142,6 +142,7 @@ def build_queued(watcher: Watcher, practice: Practice) -> None:
             claims=len(drained.claims),
             interchanges=len(drained.interchanges),
         )
+    return drained.batches
 
 
 def make_handlers(config: Path | None = None) -> dict[str, Handler]:
