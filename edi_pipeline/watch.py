@@ -63,8 +63,6 @@ REASON_SUFFIX = ".reason.txt"
 _WRITING_SUFFIXES = (".part", ".tmp", ".filepart", ".crdownload", ".partial", "~")
 SNIFF_BYTES = 1 << 16
 LEASE_SECONDS = 900.0
-#: seconds a ``once`` watcher keeps helping other workers after their queue last gave it work
-HELP_GRACE = 3.0
 
 # ------------------------------------------------------------------ routing (pure)
 
@@ -662,17 +660,14 @@ class Watcher:
     def _help(self, summary: WatchSummary) -> None:
         """Before ``once`` returns: while files it passed over are being processed by other
         live workers, do the idle work (build their queued claims) rather than leave it all to
-        them. It stops when no such file is left in live hands: done, or held by a worker whose
+        them: the reader of a large export queues its claims only once it has scrubbed them
+        all. It stops when no such file is left in live hands: done, or held by a worker whose
         lease ran out or who died, which the next round of workers takes over."""
         busy = {f.content_hash for f in summary.files if f.status == "busy" and f.content_hash}
         if self.idle is None:
             return
-        last_work = self.clock()
         while True:
-            if self._idle():
-                last_work = self.clock()
-            elif self.clock() - last_work > HELP_GRACE:
-                return  # they are not queueing anything: nothing to help with
+            self._idle()
             now = stamp(self.now())
             busy = {
                 h
