@@ -7,7 +7,11 @@ gets a fresh folder and a fresh ledger; the time is the wall clock of ``edi-pipe
 --once`` from start to exit (worker start-up included, as a scheduler would see it), and the
 run is checked: every claim built once.
 
-    python scripts/bench_scale.py [--claims 400] [--per-file 20]
+Two workloads, each on every configuration: ``--claims`` exports of one encounter each (many
+small files: per-file overhead and file claiming), and one export of ``--claims`` encounters
+(one large file: the build queue spreads its claims over the workers).
+
+    python scripts/bench_scale.py [--claims 2000]
 """
 
 from __future__ import annotations
@@ -81,34 +85,37 @@ def parallel_cpu() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--claims", type=int, default=400)
-    parser.add_argument("--per-file", type=int, default=20)
+    parser.add_argument("--claims", type=int, default=2000)
     args = parser.parse_args()
     import logging
 
     import structlog
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    print(
-        f"{args.claims} claims in files of {args.per_file}, {os.cpu_count()} cores, "
-        f"parallel CPU available now: x{parallel_cpu():.2f}"
-    )
-    results = {}
-    elapsed, _ = run(1, "sqlite", args.claims, args.per_file)
-    results["sqlite x1"] = elapsed
+    print(f"{os.cpu_count()} cores, parallel CPU available now: x{parallel_cpu():.2f}")
     server = start_server()
     base = next(server)
     try:
-        for n in (1, 2, 4):
-            elapsed, _ = run(n, fresh_database(base), args.claims, args.per_file)
-            results[f"postgresql x{n}"] = elapsed
+        for label, per_file in (
+            (f"{args.claims} exports of 1 encounter", 1),
+            (f"1 export of {args.claims} encounters", args.claims),
+        ):
+            results = {"sqlite x1": run(1, "sqlite", args.claims, per_file)[0]}
+            for n in (1, 2, 4):
+                results[f"postgresql x{n}"] = run(n, fresh_database(base), args.claims, per_file)[0]
+            print(label)
+            reference = args.claims / results["sqlite x1"]
+            pg1 = args.claims / results["postgresql x1"]
+            for name, elapsed in results.items():
+                rate = args.claims / elapsed
+                print(
+                    f"  {name:16s} {elapsed:7.2f} s  {rate:7.1f} claims/s  "
+                    f"×{rate / reference:.2f} sqlite  ×{rate / pg1:.2f} postgresql x1"
+                )
     finally:
         for _ in server:
             pass
-    reference = args.claims / results["sqlite x1"]
-    for name, elapsed in results.items():
-        rate = args.claims / elapsed
-        print(f"{name:16s} {elapsed:7.2f} s  {rate:7.1f} claims/s  ×{rate / reference:.2f} sqlite")
+    print(f"parallel CPU available after: x{parallel_cpu():.2f}")
 
 
 if __name__ == "__main__":
