@@ -46,6 +46,10 @@ class Ledger(Protocol):
     def connection(self) -> Any:
         """The underlying DB-API connection, for ad hoc queries (tests, reports)."""
 
+    @property
+    def lookups(self) -> dict[Any, Any]:
+        """Per-connection cache of rows that never change once they exist."""
+
     def transaction(self, *, exclusive: bool = False) -> AbstractContextManager[Ledger]:
         """One write transaction; commits on success, rolls back on any exception.
 
@@ -101,6 +105,16 @@ class LedgerMixin:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.location!r})"
+
+    @property
+    def lookups(self) -> dict[Any, Any]:
+        """Per-connection cache of rows that never change once they exist (practice ids), to
+        spare a round trip per claim. A transaction that rolls back clears it: a row it
+        created, and cached, is gone."""
+        cache = self.__dict__.get("_lookups")
+        if cache is None:
+            cache = self.__dict__["_lookups"] = {}
+        return cache
 
     def query(self, sql: str, params: Params = ()) -> list[Row]:
         return list(self.execute(sql, params).fetchall())  # type: ignore[attr-defined]

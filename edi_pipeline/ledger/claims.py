@@ -80,19 +80,29 @@ class LineRecord:
 
 def ensure_practice(ledger: Ledger, key: str, at: datetime | str, name: str | None = None) -> int:
     """The id of the practice ``key``, created on first sight."""
+    known = practice_id(ledger, key)
+    if known is not None:
+        return known
     ledger.execute(
         "INSERT INTO practices (key, name, created_at) VALUES (?, ?, ?) "
         "ON CONFLICT (key) DO NOTHING",
         (key, name, stamp(at)),
     )
-    row = ledger.query_one("SELECT id FROM practices WHERE key = ?", (key,))
-    assert row is not None
-    return int(row["id"])
+    found = practice_id(ledger, key)
+    assert found is not None
+    return found
 
 
 def practice_id(ledger: Ledger, key: str) -> int | None:
+    """The id of the practice ``key`` (None: never seen), cached per connection."""
+    cached = ledger.lookups.get(("practice", key))
+    if cached is not None:
+        return int(cached)
     row = ledger.query_one("SELECT id FROM practices WHERE key = ?", (key,))
-    return None if row is None else int(row["id"])
+    if row is None:
+        return None
+    ledger.lookups[("practice", key)] = int(row["id"])
+    return int(row["id"])
 
 
 def record_encounter(

@@ -199,6 +199,7 @@ class PostgresLedger(LedgerMixin):
             raise LedgerError(f"commit failed on {self.location}: {_first_line(exc)}") from exc
 
     def _rollback(self) -> None:
+        self.lookups.clear()
         try:
             self._conn.execute("ROLLBACK")
         except psycopg.Error:  # the connection is gone: the server rolled it back

@@ -110,12 +110,14 @@ class SqliteLedger(LedgerMixin):
             yield self
         except BaseException:
             self._depth = 0
+            self.lookups.clear()
             self._conn.execute("ROLLBACK")
             raise
         self._depth = 0
         try:
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
+            self.lookups.clear()
             self._conn.execute("ROLLBACK")
             raise LedgerError(f"commit failed on {self.path}: {exc}") from exc
 

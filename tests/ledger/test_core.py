@@ -241,3 +241,12 @@ def test_line_control_numbers_are_unique_across_claims(ledger):
             units=Decimal(1),
             charge=Decimal(1),
         )
+
+
+def test_a_practice_id_cached_in_a_rolled_back_transaction_is_forgotten(ledger, reopen):
+    with pytest.raises(RuntimeError), ledger.transaction():
+        claims.ensure_practice(ledger, "GONE", "2026-11-23T10:00:00Z")
+        raise RuntimeError("the rest of the transaction failed")
+    assert claims.practice_id(ledger, "GONE") is None
+    kept = claims.ensure_practice(ledger, "KEPT", "2026-11-23T10:00:00Z")
+    assert claims.practice_id(reopen(), "KEPT") == kept == ledger.lookups[("practice", "KEPT")]
