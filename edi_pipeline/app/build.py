@@ -616,8 +616,7 @@ def build_claims(
         claim = item.claim
         key = ClaimKey(practice.key, claim.encounter_id, claim.frequency)
         if (claim.encounter_id, claim.frequency) in seen:
-            errs = (ErrorItem("encounter_id", "appears twice in this batch; built once"),)
-            outcomes[n] = _rejected(item, errs, "build")
+            outcomes[n] = rejected_outcome(item, TWICE, "build")
             continue
         seen.add((claim.encounter_id, claim.frequency))
         isa13 = ledger_claims.live_build(ledger, key)
@@ -631,7 +630,7 @@ def build_claims(
                 for p in problems
             )
             _record_rejected(ledger, practice, item, errs, "build", now)
-            outcomes[n] = _rejected(item, errs, "build")
+            outcomes[n] = rejected_outcome(item, errs, "build")
             continue
         by_receiver.setdefault(practice.receiver_for(claim.payer_id).key, []).append(n)
     if progress:
@@ -654,7 +653,7 @@ def build_claims(
         for k, i in enumerate(indexes):
             if k in failed:
                 _record_rejected(ledger, practice, items[i], failed[k], "pyx12", now)
-                outcomes[i] = _rejected(items[i], failed[k], "pyx12")
+                outcomes[i] = rejected_outcome(items[i], failed[k], "pyx12")
                 log.warning(
                     "build.claim_rejected",
                     claim_id=items[i].claim.encounter_id,
@@ -691,7 +690,11 @@ def build_claims(
     )
 
 
-def _rejected(item: ToBuild, errors: tuple[ErrorItem, ...], stage_: str) -> ClaimOutcome:
+#: why the second claim of one key in one batch is not built
+TWICE = (ErrorItem("encounter_id", "appears twice in this batch; built once"),)
+
+
+def rejected_outcome(item: ToBuild, errors: tuple[ErrorItem, ...], stage_: str) -> ClaimOutcome:
     return ClaimOutcome(
         item.claim.encounter_id,
         "rejected",

@@ -24,6 +24,7 @@ from typing import Any
 import structlog
 
 from edi_pipeline.app.build import (
+    TWICE,
     BuildBatch,
     ClaimOutcome,
     ErrorItem,
@@ -33,6 +34,7 @@ from edi_pipeline.app.build import (
     build_claims,
     default_validator,
     recover,
+    rejected_outcome,
     sweep_orphans,
 )
 from edi_pipeline.files import private_dir, write_atomic
@@ -467,6 +469,14 @@ def _build_through_queue(
     from edi_pipeline.ledger.delivery import new_owner
 
     settings = outcome.settings
+    once: dict[tuple[str, str], ToBuild] = {}
+    for item in to_build:
+        key = (item.claim.encounter_id, item.claim.frequency)
+        if key in once:
+            _add_built(outcome, [rejected_outcome(item, TWICE, "build")])
+        else:
+            once[key] = item
+    to_build = list(once.values())
     enqueue_claims(ledger, practice, to_build, now)
     drained = drain(
         ledger,

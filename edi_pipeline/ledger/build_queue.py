@@ -59,20 +59,38 @@ class Queued:
 
 
 def enqueue(ledger: Ledger, practice: str, items: Iterable[Enqueue], now: datetime) -> int:
-    """Put ``items`` in the queue; returns how many rows were added or made ready again.
+    """Put ``items`` (one per claim key) in the queue; returns how many rows were added or
+    made ready again.
 
     A claim key already waiting and not leased takes the newer payload (the export was read
     again); one leased now is left to its builder; one done or failed is queued again (its
     earlier build was rejected, or the export was corrected: the build stage still refuses to
     build a claim twice)."""
     ts = stamp(now)
+    rows = [
+        (
+            practice,
+            item.encounter_id,
+            item.frequency,
+            item.receiver,
+            item.payload,
+            item.record_hash,
+            item.file,
+            item.record,
+            ts,
+        )
+        for item in items
+    ]
+    if len({r[1:3] for r in rows}) != len(rows):
+        raise ValueError("enqueue: a claim key appears twice in one call")
     changed = 0
     with ledger.transaction():
-        for item in items:
+        for k in range(0, len(rows), _ROWS_PER_INSERT):  # one round trip per chunk
+            chunk = rows[k : k + _ROWS_PER_INSERT]
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, 'ready', ?)"] * len(chunk))
             changed += ledger.execute(
                 "INSERT INTO build_queue (practice, encounter_id, frequency, receiver, payload, "
-                "record_hash, file, record, state, enqueued_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'ready', ?) "
+                f"record_hash, file, record, state, enqueued_at) VALUES {values} "
                 "ON CONFLICT (practice, encounter_id, frequency) DO UPDATE SET "
                 "receiver = excluded.receiver, payload = excluded.payload, "
                 "record_hash = excluded.record_hash, file = excluded.file, "
@@ -81,19 +99,13 @@ def enqueue(ledger: Ledger, practice: str, items: Iterable[Enqueue], now: dateti
                 "outcome = NULL, "
                 "isa13 = NULL, reason = NULL "
                 "WHERE build_queue.state <> 'ready' OR build_queue.lease_owner IS NULL",
-                (
-                    practice,
-                    item.encounter_id,
-                    item.frequency,
-                    item.receiver,
-                    item.payload,
-                    item.record_hash,
-                    item.file,
-                    item.record,
-                    ts,
-                ),
+                tuple(value for row in chunk for value in row),
             ).rowcount
     return changed
+
+
+#: claims per INSERT statement (9 parameters each)
+_ROWS_PER_INSERT = 100
 
 
 _COLUMNS = (
@@ -151,13 +163,26 @@ def take(
                     (ts, f"taken {item.attempts} times and never finished", item.id),
                 )
                 continue
+            taken.append(item)
+        for chunk in _chunks([t.id for t in taken]):
             ledger.execute(
                 "UPDATE build_queue SET lease_owner = ?, lease_until = ?, "
-                "attempts = attempts + 1 WHERE id = ?",
-                (owner, until, item.id),
+                f"attempts = attempts + 1 WHERE id IN ({_marks(chunk)})",
+                (owner, until, *chunk),
             )
-            taken.append(item)
     return taken
+
+
+#: ids per ``IN (…)`` list: well under SQLite's 32,766 bound parameters
+_CHUNK = 500
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    return [ids[k : k + _CHUNK] for k in range(0, len(ids), _CHUNK)]
+
+
+def _marks(ids: Sequence[int]) -> str:
+    return ", ".join("?" * len(ids))
 
 
 def finish(
@@ -169,15 +194,19 @@ def finish(
 ) -> int:
     """Mark taken rows done: (id, outcome, isa13). Only the lease holder's rows change."""
     ts = stamp(now)
+    groups: dict[tuple[str, str | None], list[int]] = {}
+    for row_id, outcome, isa13 in done:  # one statement per interchange and outcome
+        groups.setdefault((outcome, isa13), []).append(row_id)
     n = 0
     with ledger.transaction():
-        for row_id, outcome, isa13 in done:
-            n += ledger.execute(
-                "UPDATE build_queue SET state = 'done', outcome = ?, isa13 = ?, finished_at = ?, "
-                "finished_by = ?, lease_owner = NULL, lease_until = NULL "
-                "WHERE id = ? AND lease_owner = ?",
-                (outcome, isa13, ts, owner, row_id, owner),
-            ).rowcount
+        for (outcome, isa13), ids in groups.items():
+            for chunk in _chunks(ids):
+                n += ledger.execute(
+                    "UPDATE build_queue SET state = 'done', outcome = ?, isa13 = ?, "
+                    "finished_at = ?, finished_by = ?, lease_owner = NULL, lease_until = NULL "
+                    f"WHERE lease_owner = ? AND id IN ({_marks(chunk)})",
+                    (outcome, isa13, ts, owner, owner, *chunk),
+                ).rowcount
     return n
 
 

@@ -95,3 +95,21 @@ def test_a_once_watcher_helps_build_what_a_live_worker_queued(tmp_path: Path) ->
         assert len(list(folder.outbound.glob("*.837"))) == 1
     finally:
         led.close()
+
+
+def test_an_encounter_twice_in_one_export_is_built_once_and_the_copy_rejected(
+    tmp_path: Path,
+) -> None:
+    folder = DropFolder(tmp_path / "drop").ensure()
+    records = encounters(3, prefix="DQ")
+    (folder.inbound / "e.json").write_text(json.dumps({"encounters": [*records, records[1]]}))
+    summary = watch_folder(
+        WatchOptions(folder.root, once=True, settle=0, polling=True),
+        ledger_spec=str(tmp_path / "ledger.sqlite"),
+    )
+    (outcome,) = summary.files
+    assert (outcome.summary["built"], outcome.summary["rejected"]) == (3, 1)
+    report = json.loads((folder.outbound / "report.json").read_text())
+    (rejection,) = report["rejected"]
+    assert rejection["encounter_id"] == "DQ00001" and rejection["record"] == 3
+    assert "appears earlier" in rejection["errors"][0]["message"]
