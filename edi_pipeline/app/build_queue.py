@@ -15,6 +15,7 @@ interchange, the taker finds the claims built and records them ``already_built``
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +46,10 @@ BATCH = 200
 #: seconds a taken batch is leased for; a batch takes well under this, a dead worker's rows
 #: are free again after it (at once on the same host)
 LEASE_SECONDS = 300.0
+#: seconds between looks for batches held by dead workers on this host (each look lists the
+#: leased rows and checks their owners' processes; a watcher drains after every file)
+DEAD_OWNER_SCAN = 5.0
+_last_dead_owner_scan = -DEAD_OWNER_SCAN
 
 
 def enqueue_claims(
@@ -95,10 +100,12 @@ def drain(
     stop: Callable[[], bool] = lambda: False,
 ) -> Drained:
     """Build ready claims, a batch at a time, until none is free (or ``stop()``)."""
+    global _last_dead_owner_scan
     drained = Drained()
     processes = processes or 1  # a worker is one of many: its batch is validated in-process
     while not stop():
         at = now()
+        scan = time.monotonic() - _last_dead_owner_scan >= DEAD_OWNER_SCAN
         taken = q.take(
             ledger,
             owner=owner,
@@ -106,7 +113,10 @@ def drain(
             lease_seconds=lease_seconds,
             limit=batch,
             practice=practice.key,
+            dead_owners=scan,
         )
+        if scan and not taken:
+            _last_dead_owner_scan = time.monotonic()
         if not taken:
             break
         fault("queue.after_take")  # tests: a batch leased, nothing built

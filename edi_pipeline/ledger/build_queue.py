@@ -125,12 +125,15 @@ def take(
     lease_seconds: float,
     limit: int,
     practice: str | None = None,
+    dead_owners: bool = True,
 ) -> list[Queued]:
     """Lease up to ``limit`` ready claims (oldest first) to ``owner``; [] when none is free.
 
     Unleased and expired rows are taken first; rows whose owner died on this host are looked
-    for only when there are none, so a busy queue never pays for the process checks. A row
-    taken more than ``MAX_ATTEMPTS`` times is failed instead of handed out again."""
+    for only when there are none and ``dead_owners`` is set, so a busy queue never pays for
+    the process checks (a caller that polls may look for dead owners less often than it
+    takes). A row taken more than ``MAX_ATTEMPTS`` times is failed instead of handed out
+    again."""
     ts = stamp(now)
     until = lease_until(now, lease_seconds)
     skip = getattr(ledger, "lock_skip", "")
@@ -141,7 +144,7 @@ def take(
             "AND (lease_owner IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?" + skip,
             (*scope_params, ts, limit),
         )
-        if not rows:
+        if not rows and dead_owners:
             leased = ledger.query(
                 f"SELECT {_COLUMNS}, lease_owner, lease_until FROM build_queue "
                 f"WHERE state = 'ready' {scope}AND lease_owner IS NOT NULL ORDER BY id LIMIT ?"
