@@ -387,6 +387,7 @@ class Watcher:
         self.now = now
         self.clock = clock
         self.owner = owner or q.new_owner()
+        self._stop: threading.Event | None = None  # set while ``run`` runs
         # Work to do when no file is ours to process (building queued claims): after each scan
         # that found none (or only files other workers hold), and once more before ``once``
         # returns.
@@ -634,6 +635,7 @@ class Watcher:
     def run(self, stop: threading.Event) -> WatchSummary:
         """Watch until ``stop`` is set; the file being processed is finished first."""
         summary = WatchSummary(keep=10_000)
+        self._stop = stop
         wake = self._wake
         observer = self._observe(wake) if self.settings.use_watchdog else None
         log.info(
@@ -680,15 +682,22 @@ class Watcher:
                 return
             time.sleep(min(self.settings.poll_interval, 0.2))
 
+    def stopping(self) -> bool:
+        """Whether a stop was asked for (SIGTERM/SIGINT in ``run``): long idle work checks."""
+        return self._stop is not None and self._stop.is_set()
+
     def _idle(self) -> bool:
-        """Run the idle work; whether it did any."""
+        """Run the idle work; whether it did any. A failure there is logged and the watcher
+        goes on: its own files come first."""
         if self.idle is None:
             return False
         try:
             return bool(self.idle())
         except (LedgerError, OSError) as exc:  # the ledger is locked, the disk is full …
             log.warning("watch.idle_work_deferred", error=type(exc).__name__)
-            return False
+        except Exception as exc:  # a batch that cannot be built: its rows were released
+            log.error("watch.idle_work_failed", error=type(exc).__name__)
+        return False
 
     def wake(self) -> None:
         """Wake the loop now (a signal handler calls this after setting ``stop``)."""

@@ -98,18 +98,24 @@ def drain(
     processes: int | None = None,
     validator: Validator | None = None,
     stop: Callable[[], bool] = lambda: False,
+    max_batches: int | None = None,
 ) -> Drained:
-    """Build ready claims, a batch at a time, until none is free (or ``stop()``)."""
+    """Build ready claims, a batch at a time, until none is free, ``stop()`` says so, or
+    ``max_batches`` were built (other workers may keep the queue full for ever).
+
+    ``now`` stamps what is recorded (tests freeze it); leases are always taken and judged on
+    the real clock, so a reader whose file has been in hand for a long time still takes a
+    lease that lasts ``lease_seconds`` from now."""
     global _last_dead_owner_scan
     drained = Drained()
     processes = processes or 1  # a worker is one of many: its batch is validated in-process
-    while not stop():
+    while not stop() and (max_batches is None or drained.batches < max_batches):
         at = now()
         scan = time.monotonic() - _last_dead_owner_scan >= DEAD_OWNER_SCAN
         taken = q.take(
             ledger,
             owner=owner,
-            now=at,
+            now=datetime.now(UTC),
             lease_seconds=lease_seconds,
             limit=batch,
             practice=practice.key,

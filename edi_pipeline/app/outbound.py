@@ -37,6 +37,7 @@ from edi_pipeline.app.build import (
     rejected_outcome,
     sweep_orphans,
 )
+from edi_pipeline.errors import BuildError, LedgerError
 from edi_pipeline.files import private_dir, write_atomic
 from edi_pipeline.ledger import claims as ledger_claims
 from edi_pipeline.ledger import ledger_spec, open_ledger
@@ -181,16 +182,12 @@ class Outcome:
     # ---- report.json (cli.md)
     def report(self) -> dict[str, Any]:
         claims: list[dict[str, Any]] = []
+        queued = [
+            {"encounter_id": c.encounter_id, "charge": money(c.charge), "note": c.note}
+            for c in self.claims
+            if c.status == "queued"
+        ]
         for c in self.claims:
-            if c.status == "queued":
-                claims.append(
-                    {
-                        "encounter_id": c.encounter_id,
-                        "status": "queued",
-                        "charge": money(c.charge),
-                        "note": c.note,
-                    }
-                )
             if c.status not in ("built", "already_built"):
                 continue
             entry: dict[str, Any] = {
@@ -227,6 +224,7 @@ class Outcome:
                 for i in self.interchanges
             ],
             "claims": claims,
+            **({"queued": queued} if self.settings.queue else {}),
             "rejected": self.rejected,
             "summary": {
                 "records": self.records,
@@ -257,6 +255,8 @@ class Outcome:
             lines.append(
                 f"  already built  {self.already_built:>6} claims  (not built again: no-op)"
             )
+        if self.queued:
+            lines.append(f"  queued         {self.queued:>6} claims  (in other workers' batches)")
         lines.append(
             f"  held           {len(self.held):>6} claims  ${_dollars(self.dollars('held'))}"
         )
@@ -464,7 +464,7 @@ def _build_through_queue(
     Interchanges this process wrote are reported even where they carry other exports' claims
     (they are its files); a claim of this input built by another worker is reported built with
     that worker's interchange, one still in another worker's hands ``queued``."""
-    from edi_pipeline.app.build_queue import drain, enqueue_claims
+    from edi_pipeline.app.build_queue import Drained, drain, enqueue_claims
     from edi_pipeline.ledger import build_queue as q
     from edi_pipeline.ledger.delivery import new_owner
 
@@ -478,16 +478,22 @@ def _build_through_queue(
             once[key] = item
     to_build = list(once.values())
     enqueue_claims(ledger, practice, to_build, now)
-    drained = drain(
-        ledger,
-        practice,
-        maps.payers,
-        out_dir=out_dir,
-        owner=settings.owner or new_owner(),
-        now=lambda: now,
-        processes=settings.processes,
-        validator=stages.validator,
-    )
+    try:
+        drained = drain(
+            ledger,
+            practice,
+            maps.payers,
+            out_dir=out_dir,
+            owner=settings.owner or new_owner(),
+            now=lambda: now,
+            processes=settings.processes,
+            validator=stages.validator,
+        )
+    except (LedgerError, BuildError) as exc:
+        # This input's claims are queued: another worker (or this one, later) builds them.
+        # A batch that failed here may be another export's; it does not fail this file.
+        log.warning("queue.drain_failed", error=type(exc).__name__, code=exc.code)
+        drained = Drained()
     outcome.interchanges.extend(drained.interchanges)
     by_source = {(c.encounter_id, c.file, c.record): c for c in drained.claims}
     mine: list[ClaimOutcome] = []
@@ -505,20 +511,27 @@ def _build_through_queue(
 def _built_elsewhere(
     ledger: Ledger, practice: Practice, item: ToBuild, entry: dict[str, Any] | None
 ) -> ClaimOutcome:
-    """This input's claim as another worker left it: built, rejected, or still queued."""
+    """This input's claim as another worker left it: built (from this input's queue row),
+    already built (the row was another input's, or was found built), rejected, or queued."""
     claim = item.claim
     key = ClaimKey(practice.key, claim.encounter_id, claim.frequency)
     common = {"file": item.file, "record": item.record}
     if entry is not None and entry["state"] == "done" and entry["outcome"] != "rejected":
         record = ledger_claims.claim(ledger, key)
         lines = _ledger_lines(ledger, record.id) if record else claim.lines
+        ours = (entry["file"], entry["record"]) == (item.file, item.record)
+        built = ours and entry["outcome"] == "built"
         return ClaimOutcome(
             claim.encounter_id,
-            "built",
-            claim.total_charge,
+            "built" if built else "already_built",
+            record.charge if record else claim.total_charge,
             lines=lines,
             isa13=entry["isa13"],
-            note=f"built by another worker into interchange {entry['isa13']}",
+            note=(
+                f"built by another worker into interchange {entry['isa13']}"
+                if built
+                else f"already built into interchange {entry['isa13']}; not built again"
+            ),
             **common,
         )
     if entry is not None and entry["state"] in ("done", "failed"):

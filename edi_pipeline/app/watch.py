@@ -112,6 +112,10 @@ def _first(problems: Sequence[Problem]) -> str:
     return f"{p.code}: {at}{p.message}{more}"
 
 
+#: build batches per idle turn: the watcher looks at its folder again between turns
+IDLE_BATCHES = 10
+
+
 def start_build(watcher: Watcher, practice: Practice) -> None:
     """At start: finish (or record lost) what a crashed run committed and did not rename, and
     delete staged files no transaction committed (under the ledger-wide lock, once)."""
@@ -135,6 +139,8 @@ def build_queued(watcher: Watcher, practice: Practice) -> int:
         out_dir=watcher.folder.outbound,
         owner=watcher.owner,
         now=watcher.now,
+        stop=watcher.stopping,
+        max_batches=IDLE_BATCHES,
     )
     if drained.batches:
         log.info(

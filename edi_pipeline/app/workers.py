@@ -70,6 +70,7 @@ class WorkersSummary:
     workers_started: int = 0
     workers_died: int = 0  # killed by a signal or crashed (exit code other than 0/1)
     left: list[str] = field(default_factory=list)  # files still in inbound/ at the end
+    queued_left: int = 0  # claims still waiting in the build queue at the end (once mode)
     exit_code: int = 0
 
     def as_json(self) -> dict[str, Any]:
@@ -82,6 +83,7 @@ class WorkersSummary:
             "workers_started": self.workers_started,
             "workers_died": self.workers_died,
             "left": self.left,
+            "queued_left": self.queued_left,
         }
 
 
@@ -131,6 +133,7 @@ def _run_rounds(
     options: WorkersOptions, spec: str, folder: DropFolder, summary: WorkersSummary
 ) -> None:
     worst = 0
+    queued_before = _queued(spec)
     for _ in range(options.rounds):
         summary.rounds += 1
         before = len(_left(folder))
@@ -160,12 +163,30 @@ def _run_rounds(
                 if status != "busy":  # a file busy for one worker was done by another
                     summary.counts[status] += n
         left = _left(folder)
-        log.info("workers.round_finished", round=summary.rounds, left=len(left))
-        if not left or len(left) == before:
+        queued = _queued(spec)
+        log.info("workers.round_finished", round=summary.rounds, left=len(left), queued=queued)
+        if not left and not queued:
             break
+        if len(left) == before and queued >= queued_before:
+            break  # no progress: what is left is not for this host's workers now
+        queued_before = queued
     summary.left = _left(folder)
+    summary.queued_left = _queued(spec)
     summary.counts["busy"] = len(summary.left)
-    summary.exit_code = 1 if (worst or summary.left) else 0
+    summary.exit_code = 1 if (worst or summary.left or summary.queued_left) else 0
+
+
+def _queued(spec: str) -> int:
+    """Claims waiting in the build queue, or leased to a worker (a dead one's are taken over
+    by the next round: its first idle turn looks for dead owners)."""
+    from edi_pipeline.ledger import build_queue, open_ledger
+
+    ledger = open_ledger(spec)
+    try:
+        counts = build_queue.counts(ledger)
+    finally:
+        ledger.close()
+    return counts["waiting"] + counts["leased"]
 
 
 def _run_forever(

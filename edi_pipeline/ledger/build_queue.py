@@ -7,6 +7,10 @@ of ready claims of any export under a lease, builds them, and ``finish``es them.
 batch is chosen with ``FOR UPDATE SKIP LOCKED``, so workers taking at the same moment get
 different rows without waiting on each other; on SQLite the writer lock serialises them.
 
+The payload is the claim itself, patient data included: it stays in the ledger only while
+the claim waits, and is cleared when the row is finished or failed (the export it came from is
+the record; a failed claim is sent again by dropping its export again).
+
 A lease that expires, or whose owner is a dead process on this host, is free again: ``take``
 hands such rows to another worker. That is safe because building is idempotent per claim key
 (the build stage skips a claim a live interchange holds and records it ``already_built``).
@@ -81,6 +85,7 @@ def enqueue(ledger: Ledger, practice: str, items: Iterable[Enqueue], now: dateti
         )
         for item in items
     ]
+    rows.sort(key=lambda r: r[1:3])  # one lock order for every writer: no deadlock
     if len({r[1:3] for r in rows}) != len(rows):
         raise ValueError("enqueue: a claim key appears twice in one call")
     changed = 0
@@ -98,7 +103,8 @@ def enqueue(ledger: Ledger, practice: str, items: Iterable[Enqueue], now: dateti
                 "enqueued_at = excluded.enqueued_at, finished_at = NULL, finished_by = NULL, "
                 "outcome = NULL, "
                 "isa13 = NULL, reason = NULL "
-                "WHERE build_queue.state <> 'ready' OR build_queue.lease_owner IS NULL",
+                "WHERE build_queue.state <> 'ready' OR build_queue.lease_owner IS NULL "
+                "OR build_queue.lease_until <= excluded.enqueued_at",
                 tuple(value for row in chunk for value in row),
             ).rowcount
     return changed
@@ -162,7 +168,7 @@ def take(
             if item.attempts >= MAX_ATTEMPTS:
                 ledger.execute(
                     "UPDATE build_queue SET state = 'failed', lease_owner = NULL, "
-                    "lease_until = NULL, finished_at = ?, reason = ? WHERE id = ?",
+                    "lease_until = NULL, finished_at = ?, reason = ?, payload = '' WHERE id = ?",
                     (ts, f"taken {item.attempts} times and never finished", item.id),
                 )
                 continue
@@ -206,7 +212,8 @@ def finish(
             for chunk in _chunks(ids):
                 n += ledger.execute(
                     "UPDATE build_queue SET state = 'done', outcome = ?, isa13 = ?, "
-                    "finished_at = ?, finished_by = ?, lease_owner = NULL, lease_until = NULL "
+                    "finished_at = ?, finished_by = ?, lease_owner = NULL, lease_until = NULL, "
+                    "payload = '' "
                     f"WHERE lease_owner = ? AND id IN ({_marks(chunk)})",
                     (outcome, isa13, ts, owner, owner, *chunk),
                 ).rowcount
@@ -219,7 +226,8 @@ def fail(ledger: Ledger, row_id: int, reason: str, *, owner: str, now: datetime)
     with ledger.transaction():
         ledger.execute(
             "UPDATE build_queue SET state = 'failed', reason = ?, finished_at = ?, "
-            "lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+            "lease_owner = NULL, lease_until = NULL, payload = '' "
+            "WHERE id = ? AND lease_owner = ?",
             (reason[:500], stamp(now), row_id, owner),
         )
 
@@ -251,7 +259,8 @@ def counts(ledger: Ledger) -> dict[str, int]:
 def entry(ledger: Ledger, practice: str, encounter_id: str, frequency: str) -> dict | None:
     """The queue row of one claim key (state, outcome, isa13, reason), if it was queued."""
     row = ledger.query_one(
-        "SELECT state, outcome, isa13, reason, lease_owner, finished_by FROM build_queue "
+        "SELECT state, outcome, isa13, reason, lease_owner, finished_by, file, record "
+        "FROM build_queue "
         "WHERE practice = ? AND encounter_id = ? AND frequency = ?",
         (practice, encounter_id, frequency),
     )

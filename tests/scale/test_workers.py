@@ -144,7 +144,7 @@ def test_four_workers_build_and_post_everything_once(tmp_path, url):
     ids = drop_encounters(folder / "inbound", 2000, per_file=1)
     report = workers(4, folder, url)
     assert report["summary"]["failed"] == 0 and report["left"] == []
-    assert report["summary"]["processed"] == 2000
+    assert report["summary"]["processed"] == 2000 and report["queued_left"] == 0
     led = check_built_once(url, folder, ids)
     try:
         builders = led.query("SELECT DISTINCT finished_by FROM build_queue")

@@ -10,7 +10,8 @@ NAME = "build queue: scrubbed claims waiting to be built, leased by the worker b
 # over: building is idempotent per claim key (a claim a live interchange holds is not built
 # again), so a batch taken twice is built once.
 #
-# payload is the claim as JSON (edi_pipeline.codec): patient data, like the rest of the ledger.
+# payload is the claim as JSON (edi_pipeline.codec), patient data included: the one place the
+# ledger holds it, only while the claim waits; it is emptied when the row is done or failed.
 # state: ready (waiting or leased), done (built, already built or rejected: outcome says which),
 # failed (could not be built after repeated attempts, or a payload this release cannot read).
 SQL = """
@@ -20,7 +21,7 @@ CREATE TABLE build_queue (
     encounter_id TEXT NOT NULL,
     frequency TEXT NOT NULL,
     receiver TEXT NOT NULL,              -- practice receiver key the claim goes to
-    payload TEXT NOT NULL,               -- the Claim as JSON
+    payload TEXT NOT NULL,               -- the Claim as JSON while ready; '' after
     record_hash TEXT,                    -- sha256 of the accepted encounter record
     file TEXT,                           -- export it came from (name) and record number
     record INTEGER,
