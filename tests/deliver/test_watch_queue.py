@@ -10,12 +10,14 @@ import os
 import socket
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from edi_pipeline.app.build import ToBuild
-from edi_pipeline.app.build_queue import enqueue_claims
+import jsonschema
+
+from edi_pipeline.app.build import ToBuild, default_validator
+from edi_pipeline.app.build_queue import drain, enqueue_claims
 from edi_pipeline.app.outbound import default_code, default_read
 from edi_pipeline.app.watch import WatchOptions, build_queued, watch_folder
 from edi_pipeline.ledger import build_queue
@@ -25,6 +27,7 @@ from edi_pipeline.maps import load_maps
 from edi_pipeline.models import Encounter
 from edi_pipeline.practice import load_practice
 from edi_pipeline.watch import DropFolder, Watcher, WatchSettings
+from tests.build.conftest import report_schema
 from tests.scale.workload import encounters
 
 
@@ -48,8 +51,47 @@ def test_an_export_is_built_through_the_queue(tmp_path: Path) -> None:
     assert outcome.summary["built"] == 12 and outcome.summary["queued"] == 0
     with SqliteLedger.open(ledger_path) as led:
         assert build_queue.counts(led) == {"waiting": 0, "leased": 0, "done": 12, "failed": 0}
-        rows = led.query("SELECT DISTINCT outcome, isa13 FROM build_queue")
-        assert [(r["outcome"], r["isa13"]) for r in rows] == [("built", "000000001")]
+        rows = led.query("SELECT DISTINCT outcome, isa13, payload FROM build_queue")
+        # built once, and the claim (patient data) no longer kept once built
+        assert [tuple(r) for r in rows] == [("built", "000000001", "")]
+    report = json.loads((folder.outbound / "report.json").read_text())
+    jsonschema.validate(report, report_schema())  # the published shape, queue mode or not
+    assert report["queued"] == [] and len(report["claims"]) == 12
+
+
+def test_leases_are_taken_on_the_real_clock_whatever_the_run_is_stamped(tmp_path: Path) -> None:
+    """A reader whose file has been in hand for long (its ``now`` is old) must still hold a
+    lease that lasts from the moment it takes the batch, or another worker would take the
+    batch while it is built."""
+    maps, practice = load_maps(), load_practice(None)
+    long_ago = datetime.now(UTC) - timedelta(seconds=3600)
+    leases: list[str] = []
+    with SqliteLedger.open(tmp_path / "ledger.sqlite") as led:
+        data = export(tmp_path / "e.json", 3, "LC")
+        assert data
+        items = [
+            ToBuild(default_code(e, maps).claim, e.record_hash, "e.json", e.source.record)
+            for e in default_read(tmp_path / "e.json", maps)
+            if isinstance(e, Encounter)
+        ]
+        enqueue_claims(led, practice, items, long_ago)
+
+        def validator(paths, processes, today):
+            leases.extend(r[0] for r in led.query("SELECT lease_until FROM build_queue"))
+            return default_validator(paths, processes, today)
+
+        drained = drain(
+            led,
+            practice,
+            maps.payers,
+            out_dir=tmp_path / "out",
+            owner="me:1:a",
+            now=lambda: long_ago,
+            validator=validator,
+        )
+    assert [c.status for c in drained.claims] == ["built"] * 3
+    real_now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert leases and all(lease > real_now for lease in leases)
 
 
 def test_a_once_watcher_helps_build_what_a_live_worker_queued(tmp_path: Path) -> None:
