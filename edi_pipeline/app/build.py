@@ -443,28 +443,31 @@ def release(
     now: datetime,
     x12_now: datetime,
 ) -> tuple[InterchangeOutcome | None, list[ClaimOutcome]]:
-    """Build one interchange for ``receiver`` and record it; returns it and each claim's fate.
+    """Build one interchange for ``receiver`` and record it; returns it and each claim's fate,
+    in the order of ``items``.
 
     The ledger keeps the absolute path (a later run may start elsewhere); the outcome names
     the file as the user gave the folder."""
     shown_dir = out_dir
     out_dir = private_dir(out_dir).resolve()
-    outcomes: list[ClaimOutcome] = []
+    outcomes: dict[int, ClaimOutcome] = {}  # by position in ``items``
     with ledger.transaction():
         ledger_claims.lock_for_build(  # PostgreSQL: one builder per claim at a time
             ledger,
             [ClaimKey(practice.key, i.claim.encounter_id, i.claim.frequency) for i in items],
         )
         fresh: list[ToBuild] = []
-        for item in items:
+        positions: list[int] = []
+        for n, item in enumerate(items):
             key = ClaimKey(practice.key, item.claim.encounter_id, item.claim.frequency)
             isa13 = ledger_claims.live_build(ledger, key)
             if isa13 is not None:  # another process built it since we looked
-                outcomes.append(_already(item, isa13))
+                outcomes[n] = _already(item, isa13)
             else:
                 fresh.append(item)
+                positions.append(n)
         if not fresh:
-            return None, outcomes
+            return None, [outcomes[n] for n in sorted(outcomes)]
         staged = stage_interchange(
             ledger,
             [i.claim for i in fresh],
@@ -477,7 +480,7 @@ def release(
         )
         built, numbered, final, tmp = staged.built, staged.claims, staged.final, staged.tmp
         digest = staged.sha256
-        for item, claim, span in zip(fresh, numbered, built.claims, strict=True):
+        for n, item, claim, span in zip(positions, fresh, numbered, built.claims, strict=True):
             record_built_claim(
                 ledger,
                 practice,
@@ -489,16 +492,14 @@ def release(
                 message=f"interchange {built.isa13} transaction {span.st02}",
                 now=now,
             )
-            outcomes.append(
-                ClaimOutcome(
-                    claim.encounter_id,
-                    "built",
-                    claim.total_charge,
-                    lines=claim.lines,
-                    file=item.file,
-                    record=item.record,
-                    isa13=built.isa13,
-                )
+            outcomes[n] = ClaimOutcome(
+                claim.encounter_id,
+                "built",
+                claim.total_charge,
+                lines=claim.lines,
+                file=item.file,
+                record=item.record,
+                isa13=built.isa13,
             )
         fault("build.before_commit")  # tests: staged and recorded, not committed
     fault("build.after_commit")
@@ -520,7 +521,7 @@ def release(
         InterchangeOutcome(
             str(shown_dir / final.name), built.isa13, len(numbered), receiver.key, digest
         ),
-        outcomes,
+        [outcomes[n] for n in sorted(outcomes)],
     )
 
 
@@ -676,9 +677,8 @@ def build_claims(
             now=now,
             x12_now=x12_now,
         )
-        by_id = {o.encounter_id: o for o in done}
-        for i in passing:
-            outcomes[i] = by_id[items[i].claim.encounter_id]
+        for i, claim_outcome in zip(passing, done, strict=True):  # release keeps the order
+            outcomes[i] = claim_outcome
         if ix is not None:
             interchanges.append(ix)
         if progress:
