@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -195,9 +196,15 @@ def sweep_orphans(out_dir: Path, ledger: Ledger, practice: Practice) -> None:
             if name.startswith(prefix) and name.endswith(".837.tmp") and name not in known:
                 path.unlink(missing_ok=True)
             elif name.startswith(".validate-") and name.endswith(".837"):
-                pid = name.split("-")[1]
-                if pid.isdigit() and not _alive(int(pid)):
+                # .validate-PID-K-HOST.837: only this host can tell whether PID is gone
+                pid, _, rest = name[len(".validate-") : -len(".837")].partition("-")
+                host = rest.partition("-")[2]
+                if host == HOST and pid.isdigit() and not _alive(int(pid)):
                     path.unlink(missing_ok=True)
+
+
+#: this host's name, in scratch file names: workers on several hosts share one outbound folder
+HOST = socket.gethostname()
 
 
 def _alive(pid: int) -> bool:
@@ -256,7 +263,7 @@ def validate_claims(
         for k, start in enumerate(range(0, len(numbered), size)):
             part = numbered[start : start + size]
             ix = build_interchange(part, practice, receiver, payers, isa13=0, gs06=0, now=now)
-            path = out_dir / f".validate-{os.getpid()}-{k}.837"
+            path = out_dir / f".validate-{os.getpid()}-{k}-{HOST}.837"
             stage(path, ix.text.encode("ascii"))
             os.replace(staged_name(path), path)
             paths.append(path)
