@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,6 +115,8 @@ def _first(problems: Sequence[Problem]) -> str:
 
 #: build batches per idle turn: the watcher looks at its folder again between turns
 IDLE_BATCHES = 10
+#: seconds between idle recoveries of interchanges a dead worker committed and did not rename
+RECOVER_EVERY = 5.0
 
 
 def start_build(watcher: Watcher, practice: Practice) -> None:
@@ -125,13 +128,19 @@ def start_build(watcher: Watcher, practice: Practice) -> None:
     sweep_orphans(watcher.folder.outbound, watcher.ledger, practice)
 
 
-def build_queued(watcher: Watcher, practice: Practice) -> int:
+def build_queued(
+    watcher: Watcher, practice: Practice, last_recovery: list[float] | None = None
+) -> int:
     """Idle work: recover what a dead worker committed, then build queued claims of any export
     (other workers' included) until none is free; returns the batches built."""
     from edi_pipeline.app.build import recover
     from edi_pipeline.app.build_queue import drain
 
-    recover(watcher.ledger, practice, watcher.now())
+    # recovery lists every interchange built and not yet sent: every few seconds is enough
+    if last_recovery is None or time.monotonic() - last_recovery[0] >= RECOVER_EVERY:
+        recover(watcher.ledger, practice, watcher.now())
+        if last_recovery is not None:
+            last_recovery[0] = time.monotonic()
     drained = drain(
         watcher.ledger,
         practice,
@@ -222,7 +231,7 @@ def watch_folder(
     ledger = open_ledger(spec)
     try:
         watcher = Watcher(folder, ledger, handlers, settings, ledger_spec=spec)
-        watcher.idle = partial(build_queued, watcher, practice)
+        watcher.idle = partial(build_queued, watcher, practice, [time.monotonic()])
         start_build(watcher, practice)
         if options.once:
             return watcher.once()
